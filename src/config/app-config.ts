@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/** Every setting the process reads, validated once at boot; a bad value stops the process and is named. */
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .url()
+    .refine((v) => protocols.some((p) => v.startsWith(`${p}://`)), {
+      message: `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+    })
+    .optional();
+
+const intFromEnv = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+export const appConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: intFromEnv(3000, 0, 65535),
+  DATA_DIR: z.string().min(1).default('data'),
+  DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case SQL identifier')
+    .default('public'),
+  SQLITE_PATH: z.string().min(1).optional(),
+  MIGRATIONS_RUN: z.enum(['true', 'false']).default('true'),
+  REDIS_URL: optionalUrl(['redis', 'rediss']),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/)
+    .default('sealgate'),
+  POLICY_FILE: z.string().min(1).default('policies/access.yaml'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  GRAPHQL_MAX_DEPTH: intFromEnv(8, 2, 64),
+  GRAPHQL_MAX_COMPLEXITY: intFromEnv(2000, 10, 1_000_000),
+  REQUEST_BODY_LIMIT_KB: intFromEnv(256, 1, 65536),
+  AUDIT_VERIFY_EVERY_MINUTES: intFromEnv(60, 0, 10080),
+  SHUTDOWN_GRACE_SECONDS: intFromEnv(30, 1, 3600),
+});
+
+export type AppConfig = z.infer<typeof appConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the environment (empty strings count as unset) and fails naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const relevant = Object.fromEntries(
+    Object.keys(appConfigSchema.shape)
+      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .map((key) => [key, env[key]]),
+  );
+  const parsed = appConfigSchema.safeParse(relevant);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  return parsed.data;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

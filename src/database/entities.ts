@@ -1,0 +1,21 @@
+import { ApiKeyEntity } from 'src/auth/api-key.entity';
+import { PrincipalEntity } from 'src/auth/principal.entity';
+import { ApprovalEntity } from 'src/approvals/approval.entity';
+import { AuditEventEntity } from 'src/audit/audit-event.entity';
+import { ChannelEntity } from 'src/channels/channel.entity';
+import { GateReportEntity } from 'src/gates/gate-report.entity';
+import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
+import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+
+export const entities = [
+  PrincipalEntity,
+  ApiKeyEntity,
+  ChannelEntity,
+  KnowledgeSourceEntity,
+  SelfEditEntity,
+  GateReportEntity,
+  ApprovalEntity,
+  AdapterVersionEntity,
+  AuditEventEntity,
+];
