@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The fields of an event that its hash covers. */
+export interface ChainedContent {
+  seq: number;
+  actorId: string | null;
+  actorName: string;
+  action: string;
+  subjectType: string;
+  subjectId: string | null;
+  before: unknown;
+  after: unknown;
+  requestId: string | null;
+  at: string;
+}
+
+/**
+ * hash = SHA-256(prevHash || JCS(content)), with JCS the RFC 8785 canonical JSON, so any verifier in any
+ * language can recompute it from an export.
+ */
+export function chainHash(prevHash: string, content: ChainedContent): string {
+  return createHash('sha256')
+    .update(prevHash)
+    .update(canonicalize(content) ?? '')
+    .digest('hex');
+}
+
+/** Values are stored as JSON; normalising first makes what is hashed equal to what is read back. */
+export function asStoredJson(value: unknown): unknown {
+  return value === undefined ? null : (JSON.parse(JSON.stringify(value)) as unknown);
+}

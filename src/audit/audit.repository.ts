@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, MoreThan } from 'typeorm';
+import { AuditEventEntity } from 'src/audit/audit-event.entity';
+
+/** Arbitrary constant naming the advisory lock that serialises appends to the chain on PostgreSQL. */
+const AUDIT_CHAIN_LOCK = 0x5ea19a7e;
+
+@Injectable()
+export class AuditRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Must be called inside the transaction that appends; held until it commits. */
+  async lockChain(manager: EntityManager): Promise<void> {
+    if (manager.connection.options.type === 'postgres') {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_CHAIN_LOCK]);
+    }
+  }
+
+  head(manager: EntityManager): Promise<AuditEventEntity | null> {
+    return manager.getRepository(AuditEventEntity).findOne({ where: {}, order: { seq: 'DESC' } });
+  }
+
+  insert(manager: EntityManager, event: AuditEventEntity): Promise<AuditEventEntity> {
+    return manager.getRepository(AuditEventEntity).save(event);
+  }
+
+  page(
+    afterSeq: number,
+    limit: number,
+    filter: { subjectType?: string; subjectId?: string; actorId?: string } = {},
+  ): Promise<AuditEventEntity[]> {
+    const where = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined));
+    return this.dataSource.getRepository(AuditEventEntity).find({
+      where: { ...where, seq: MoreThan(afterSeq) },
+      order: { seq: 'ASC' },
+      take: limit,
+    });
+  }
+}

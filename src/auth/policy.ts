@@ -1,0 +1,29 @@
+/** What can be done (CASL actions). `manage` means any action. */
+export enum Action {
+  manage = 'manage',
+  create = 'create',
+  read = 'read',
+  update = 'update',
+  revoke = 'revoke',
+  approve = 'approve',
+  reject = 'reject',
+  apply = 'apply',
+  rollback = 'rollback',
+  verify = 'verify',
+  query = 'query',
+}
+
+/** What it can be done to (CASL subject types). `all` means every subject. */
+export enum Subject {
+  all = 'all',
+  Principal = 'Principal',
+  ApiKey = 'ApiKey',
+  Channel = 'Channel',
+  KnowledgeSource = 'KnowledgeSource',
+  SelfEdit = 'SelfEdit',
+  GateReport = 'GateReport',
+  Approval = 'Approval',
+  AdapterVersion = 'AdapterVersion',
+  AuditEvent = 'AuditEvent',
+  Model = 'Model',
+}

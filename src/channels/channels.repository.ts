@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { ChannelEntity } from 'src/channels/channel.entity';
+
+@Injectable()
+export class ChannelsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  findByName(name: string, manager: EntityManager = this.dataSource.manager): Promise<ChannelEntity | null> {
+    return manager.getRepository(ChannelEntity).findOneBy({ name });
+  }
+
+  list(): Promise<ChannelEntity[]> {
+    return this.dataSource.getRepository(ChannelEntity).find({ order: { name: 'ASC' } });
+  }
+
+  insert(manager: EntityManager, channel: ChannelEntity): Promise<ChannelEntity> {
+    return manager.getRepository(ChannelEntity).save(channel);
+  }
+}

@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { KnowledgeRepository } from 'src/knowledge/knowledge.repository';
+import { KnowledgeResolver } from 'src/knowledge/knowledge.resolver';
+import { KnowledgeService } from 'src/knowledge/knowledge.service';
+
+@Module({
+  providers: [KnowledgeRepository, KnowledgeService, KnowledgeResolver],
+  exports: [KnowledgeService],
+})
+export class KnowledgeModule {}

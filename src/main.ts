@@ -1,0 +1,77 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { ProcessMode } from 'src/app.module';
+import { startApp } from 'src/bootstrap';
+import { runBootstrapAdmin } from 'src/cli/bootstrap-admin';
+import { seedDemo } from 'src/cli/demo';
+import { printSchema } from 'src/cli/print-schema';
+import { ConfigError, loadConfig } from 'src/config/app-config';
+
+process.env.TZ = 'UTC';
+
+const USAGE = `Usage: sealgate [embedded|api|worker] [--demo]
+       sealgate bootstrap-admin [--name NAME] [--force]
+       sealgate print-schema
+
+  embedded         API and worker in one process (default); SQLite and Redis need no setup
+  api              GraphQL/HTTP only
+  worker           queue consumers only
+  bootstrap-admin  create the first admin and print its API key once
+  print-schema     print the GraphQL schema (SDL)
+Configuration comes from the environment: see docs/configuration.md.`;
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      demo: { type: 'boolean', default: false },
+      name: { type: 'string', default: 'admin' },
+      force: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const command = positionals[0] ?? 'embedded';
+  if (values.help) return console.log(USAGE);
+  const config = loadConfig();
+
+  switch (command) {
+    case 'embedded':
+    case 'api':
+    case 'worker': {
+      const started = await startApp(command as ProcessMode, config);
+      const shutdown = (signal: string) => {
+        console.error(`${signal}: finishing in-flight work, then stopping`);
+        const force = setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_SECONDS * 1000);
+        force.unref();
+        started.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            console.error(err);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
+      console.error(`sealgate ${command} listening on ${started.url} (GraphQL at ${started.url}/graphql, Redis: ${started.redis.origin})`);
+      if (values.demo) await seedDemo(started, config);
+      return;
+    }
+    case 'bootstrap-admin':
+      return runBootstrapAdmin(config, values.name ?? 'admin', values.force ?? false);
+    case 'print-schema':
+      return printSchema(config);
+    default:
+      console.error(`Unknown command ${command}\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || (err instanceof Error && ['PolicyFileError', 'RedisUnavailableError'].includes(err.name))) {
+    console.error(`sealgate cannot start: ${err.message}`);
+  } else {
+    console.error(err);
+  }
+  process.exit(1);
+});

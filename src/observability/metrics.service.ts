@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** One Prometheus registry per process, with every metric sealgate exports. */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly httpRequests = new Histogram({
+    name: 'sealgate_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly graphqlOperations = new Counter({
+    name: 'sealgate_graphql_operations_total',
+    help: 'GraphQL operations by type, name and outcome',
+    labelNames: ['type', 'name', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly auditEvents = new Counter({
+    name: 'sealgate_audit_events_total',
+    help: 'Audit events appended, by action',
+    labelNames: ['action'] as const,
+    registers: [this.registry],
+  });
+
+  readonly auditChainValid = new Gauge({
+    name: 'sealgate_audit_chain_valid',
+    help: '1 when the last verification of the audit hash chain succeeded, 0 when it failed',
+    registers: [this.registry],
+  });
+
+  readonly jobs = new Counter({
+    name: 'sealgate_jobs_total',
+    help: 'Queue jobs finished by the worker, by queue, job and outcome',
+    labelNames: ['queue', 'job', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'sealgate_' });
+  }
+}

@@ -1,0 +1,16 @@
+import { defineDomainError } from 'src/common/errors/domain-error';
+import { ErrorKind } from 'src/common/errors/error-kind';
+
+export enum SelfEditErrorCode {
+  ILLEGAL_TRANSITION = 'ILLEGAL_TRANSITION',
+  STALE_VERSION = 'STALE_VERSION',
+  KNOWLEDGE_SOURCE_REQUIRED = 'KNOWLEDGE_SOURCE_REQUIRED',
+  HYPERPARAMETERS_NOT_ALLOWED = 'HYPERPARAMETERS_NOT_ALLOWED',
+}
+
+export class SelfEditError extends defineDomainError<SelfEditErrorCode>('SelfEditError', {
+  [SelfEditErrorCode.ILLEGAL_TRANSITION]: ErrorKind.CONFLICT,
+  [SelfEditErrorCode.STALE_VERSION]: ErrorKind.CONFLICT,
+  [SelfEditErrorCode.KNOWLEDGE_SOURCE_REQUIRED]: ErrorKind.BAD_USER_INPUT,
+  [SelfEditErrorCode.HYPERPARAMETERS_NOT_ALLOWED]: ErrorKind.BAD_USER_INPUT,
+}) {}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ChannelsModule } from 'src/channels/channels.module';
+import { KnowledgeModule } from 'src/knowledge/knowledge.module';
+import { SelfEditsRepository } from 'src/self-edits/self-edits.repository';
+import { SelfEditsResolver } from 'src/self-edits/self-edits.resolver';
+import { SelfEditsService } from 'src/self-edits/self-edits.service';
+
+@Module({
+  imports: [ChannelsModule, KnowledgeModule],
+  providers: [SelfEditsRepository, SelfEditsService, SelfEditsResolver],
+  exports: [SelfEditsService],
+})
+export class SelfEditsModule {}

@@ -1,0 +1,43 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+import { SelfEditStatus } from 'src/self-edits/self-edit-status';
+
+export interface SelfEditFilter {
+  status?: SelfEditStatus;
+  channelId?: string;
+}
+
+@Injectable()
+export class SelfEditsRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<SelfEditEntity | null> {
+    return manager.getRepository(SelfEditEntity).findOneBy({ id });
+  }
+
+  page(filter: SelfEditFilter, limit: number, offset: number): Promise<SelfEditEntity[]> {
+    const where = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined));
+    return this.dataSource
+      .getRepository(SelfEditEntity)
+      .find({ where, order: { createdAt: 'DESC', id: 'ASC' }, take: limit, skip: offset });
+  }
+
+  insert(manager: EntityManager, edit: SelfEditEntity): Promise<SelfEditEntity> {
+    return manager.getRepository(SelfEditEntity).save(edit);
+  }
+
+  /** Writes the new status only if nobody changed the edit since `expectedVersion` was read. */
+  async updateStatusIfVersion(
+    manager: EntityManager,
+    id: string,
+    expectedVersion: number,
+    changes: Pick<SelfEditEntity, 'status' | 'statusReason' | 'updatedAt'>,
+  ): Promise<boolean> {
+    const result = await manager
+      .getRepository(SelfEditEntity)
+      .update({ id, version: expectedVersion }, { ...changes, version: expectedVersion + 1 });
+    return (result.affected ?? 0) === 1;
+  }
+}

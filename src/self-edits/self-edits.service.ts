@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Actor } from 'src/common/actor';
+import { CommonError } from 'src/common/errors/domain-error';
+import { sha256Hex } from 'src/common/sha256';
+import { TransactionRunner } from 'src/database/transaction-runner';
+import { AuditService } from 'src/audit/audit.service';
+import { AuthContext } from 'src/auth/auth-context';
+import { Action, Subject } from 'src/auth/policy';
+import { ChannelsService } from 'src/channels/channels.service';
+import { KnowledgeService } from 'src/knowledge/knowledge.service';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+import { canTransition, SelfEditStatus } from 'src/self-edits/self-edit-status';
+import { SelfEditKind, SelfEditOrigin, TrainingHyperparameters } from 'src/self-edits/self-edit.types';
+import { SelfEditError, SelfEditErrorCode } from 'src/self-edits/self-edits.errors';
+import { SelfEditFilter, SelfEditsRepository } from 'src/self-edits/self-edits.repository';
+
+export interface NewSelfEdit {
+  channel: string;
+  knowledgeSourceId?: string | null;
+  kind: SelfEditKind;
+  content: string;
+  hyperparameters?: TrainingHyperparameters | null;
+}
+
+@Injectable()
+export class SelfEditsService {
+  constructor(
+    private readonly repository: SelfEditsRepository,
+    private readonly transactions: TransactionRunner,
+    private readonly audit: AuditService,
+    private readonly channels: ChannelsService,
+    private readonly knowledge: KnowledgeService,
+  ) {}
+
+  async get(id: string): Promise<SelfEditEntity> {
+    const edit = await this.repository.findById(id);
+    if (!edit) throw CommonError.notFound('SelfEdit', id);
+    return edit;
+  }
+
+  page(filter: SelfEditFilter, limit: number, offset: number): Promise<SelfEditEntity[]> {
+    return this.repository.page(filter, limit, offset);
+  }
+
+  async propose(ctx: AuthContext, input: NewSelfEdit): Promise<SelfEditEntity> {
+    ctx.assertCan(Action.create, Subject.SelfEdit, input);
+    return this.proposeAs(ctx.actor, input, SelfEditOrigin.HUMAN);
+  }
+
+  /** Stores a proposed edit in PROPOSED; it reaches a model only through the gated lifecycle. */
+  async proposeAs(actor: Actor, input: NewSelfEdit, origin: SelfEditOrigin): Promise<SelfEditEntity> {
+    if (!actor.id) throw new Error('A self-edit must be proposed by a principal');
+    const proposedById = actor.id;
+    if (input.kind !== SelfEditKind.manual && !input.knowledgeSourceId) {
+      throw new SelfEditError(
+        SelfEditErrorCode.KNOWLEDGE_SOURCE_REQUIRED,
+        `A ${input.kind} self-edit is derived from a passage: give knowledgeSourceId`,
+      );
+    }
+    if (input.hyperparameters && input.kind !== SelfEditKind.structured) {
+      throw new SelfEditError(
+        SelfEditErrorCode.HYPERPARAMETERS_NOT_ALLOWED,
+        'Only a structured self-edit names its own hyperparameters',
+      );
+    }
+    const channel = await this.channels.getByName(input.channel);
+    if (input.knowledgeSourceId) await this.knowledge.get(input.knowledgeSourceId);
+    return this.transactions.run(async (manager) => {
+      const now = new Date();
+      const edit = await this.repository.insert(
+        manager,
+        Object.assign(new SelfEditEntity(), {
+          id: randomUUID(),
+          channelId: channel.id,
+          knowledgeSourceId: input.knowledgeSourceId ?? null,
+          kind: input.kind,
+          origin,
+          content: input.content,
+          contentSha256: sha256Hex(input.content),
+          hyperparameters: input.hyperparameters ?? null,
+          status: SelfEditStatus.PROPOSED,
+          statusReason: null,
+          proposedById,
+          createdAt: now,
+          updatedAt: now,
+          version: 1,
+        }),
+      );
+      await this.audit.append(manager, actor, {
+        action: 'self_edit.proposed',
+        subjectType: Subject.SelfEdit,
+        subjectId: edit.id,
+        after: { status: edit.status, channel: channel.name, kind: edit.kind, contentSha256: edit.contentSha256 },
+      });
+      return edit;
+    });
+  }
+
+  /**
+   * The only way a self-edit changes status: checked against the lifecycle, conditional on the version read
+   * (so two workers cannot both move the same edit), and recorded in the audit log in the same transaction.
+   */
+  transition(actor: Actor, id: string, to: SelfEditStatus, reason: string | null = null): Promise<SelfEditEntity> {
+    return this.transactions.run(async (manager) => {
+      const edit = await this.repository.findById(id, manager);
+      if (!edit) throw CommonError.notFound('SelfEdit', id);
+      if (!canTransition(edit.status, to)) {
+        throw new SelfEditError(SelfEditErrorCode.ILLEGAL_TRANSITION, `A self-edit cannot go from ${edit.status} to ${to}`, {
+          from: edit.status,
+          to,
+        });
+      }
+      const changes = { status: to, statusReason: reason, updatedAt: new Date() };
+      if (!(await this.repository.updateStatusIfVersion(manager, id, edit.version, changes))) {
+        throw new SelfEditError(SelfEditErrorCode.STALE_VERSION, `Self-edit ${id} was changed concurrently; retry`);
+      }
+      await this.audit.append(manager, actor, {
+        action: 'self_edit.status_changed',
+        subjectType: Subject.SelfEdit,
+        subjectId: id,
+        before: { status: edit.status, version: edit.version },
+        after: { status: to, version: edit.version + 1, reason },
+      });
+      return Object.assign(edit, changes, { version: edit.version + 1 });
+    });
+  }
+}
