@@ -60,7 +60,7 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promis
  * Starts `redis-server` from PATH on a free loopback port, persisting to DATA_DIR/redis with AOF so queued work
  * survives a restart of the embedded gateway.
  */
-async function startEmbeddedRedis(config: AppConfig): Promise<RedisEndpoint> {
+export async function startEmbeddedRedis(config: AppConfig): Promise<RedisEndpoint> {
   if (spawnSync('redis-server', ['--version']).error) {
     throw new RedisUnavailableError(
       'No Redis server found. sealgate needs Redis for its job queues. Either install one ' +

@@ -2,7 +2,7 @@ import { Inject } from '@nestjs/common';
 import { Plugin } from '@nestjs/apollo';
 import { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import { DocumentNode, FragmentDefinitionNode, GraphQLError, Kind, SelectionSetNode } from 'graphql';
-import { getComplexity, simpleEstimator, fieldExtensionsEstimator } from 'graphql-query-complexity';
+import { ComplexityEstimator, getComplexity, simpleEstimator, fieldExtensionsEstimator } from 'graphql-query-complexity';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { ErrorKind } from 'src/common/errors/error-kind';
 import { MetricsService } from 'src/observability/metrics.service';
@@ -30,6 +30,10 @@ export function queryDepth(document: DocumentNode): number {
   return deepest;
 }
 
+/** A list field costs its page size times what each item selects; page size is the `limit` argument. */
+const pagedListEstimator: ComplexityEstimator = ({ args, childComplexity }) =>
+  typeof args.limit === 'number' ? args.limit * Math.max(1, childComplexity) : undefined;
+
 const tooComplex = (message: string, details: Record<string, number>) =>
   new GraphQLError(message, {
     extensions: { code: ErrorKind.QUERY_TOO_COMPLEX, reason: ErrorKind.QUERY_TOO_COMPLEX, ...details, http: { status: 400 } },
@@ -52,13 +56,19 @@ export class QueryLimitsPlugin implements ApolloServerPlugin {
         if (depth > maxDepth) {
           throw tooComplex(`Query depth ${depth} exceeds the limit of ${maxDepth}`, { depth, maxDepth });
         }
-        const complexity = getComplexity({
-          schema,
-          query: document,
-          operationName: request.operationName ?? undefined,
-          variables: request.variables ?? {},
-          estimators: [fieldExtensionsEstimator(), simpleEstimator({ defaultComplexity: 1 })],
-        });
+        let complexity: number;
+        try {
+          complexity = getComplexity({
+            schema,
+            query: document,
+            operationName: request.operationName ?? undefined,
+            variables: request.variables ?? {},
+            estimators: [fieldExtensionsEstimator(), pagedListEstimator, simpleEstimator({ defaultComplexity: 1 })],
+          });
+        } catch {
+          // Invalid variables: execution rejects them next with BAD_USER_INPUT; there is nothing to cost.
+          return Promise.resolve();
+        }
         if (complexity > maxComplexity) {
           throw tooComplex(`Query cost ${complexity} exceeds the limit of ${maxComplexity}`, { complexity, maxComplexity });
         }
