@@ -8,13 +8,24 @@ export class InitialSchema1764032400000 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     const c = columnsFor(queryRunner);
     const fk = (column: string, table: string) =>
-      new TableForeignKey({ columnNames: [column], referencedTableName: table, referencedColumnNames: ['id'], onDelete: 'RESTRICT' });
+      new TableForeignKey({
+        columnNames: [column],
+        referencedTableName: table,
+        referencedColumnNames: ['id'],
+        onDelete: 'RESTRICT',
+      });
     const index = (...columnNames: string[]) => new TableIndex({ columnNames });
 
     await queryRunner.createTable(
       new Table({
         name: 'principals',
-        columns: [c.id(), c.string('name', 100), c.string('role', 32), c.time('createdAt'), c.time('disabledAt', true)],
+        columns: [
+          c.id(),
+          c.string('name', 100),
+          c.string('role', 32),
+          c.time('createdAt'),
+          c.time('disabledAt', true),
+        ],
         uniques: [new TableUnique({ columnNames: ['name'] })],
       }),
     );
@@ -128,7 +139,9 @@ export class InitialSchema1764032400000 implements MigrationInterface {
           c.text('comment', true),
           c.time('createdAt'),
         ],
-        uniques: [new TableUnique({ name: 'uq_approvals_edit_reviewer', columnNames: ['selfEditId', 'reviewerId'] })],
+        uniques: [
+          new TableUnique({ name: 'uq_approvals_edit_reviewer', columnNames: ['selfEditId', 'reviewerId'] }),
+        ],
         indices: [index('selfEditId')],
         foreignKeys: [fk('selfEditId', 'self_edits'), fk('reviewerId', 'principals')],
       }),
@@ -148,7 +161,11 @@ export class InitialSchema1764032400000 implements MigrationInterface {
         ],
         uniques: [new TableUnique({ columnNames: ['digest'] })],
         indices: [index('channelId'), index('selfEditId')],
-        foreignKeys: [fk('channelId', 'channels'), fk('selfEditId', 'self_edits'), fk('parentId', 'adapter_versions')],
+        foreignKeys: [
+          fk('channelId', 'channels'),
+          fk('selfEditId', 'self_edits'),
+          fk('parentId', 'adapter_versions'),
+        ],
       }),
     );
     await queryRunner.createTable(

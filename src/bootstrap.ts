@@ -23,11 +23,14 @@ export async function startApp(mode: ProcessMode, config: AppConfig, listen = tr
   const redis = await resolveRedis(config, mode === 'embedded');
   let app: NestExpressApplication;
   try {
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ mode, config, redisUrl: redis.url }), {
-      bodyParser: false,
-      bufferLogs: true,
-      abortOnError: false,
-    });
+    app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot({ mode, config, redisUrl: redis.url }),
+      {
+        bodyParser: false,
+        bufferLogs: true,
+        abortOnError: false,
+      },
+    );
   } catch (err) {
     await redis.stop();
     throw err;

@@ -38,7 +38,8 @@ async function main(): Promise<void> {
     case 'embedded':
     case 'api':
     case 'worker': {
-      const started = await startApp(command as ProcessMode, config);
+      const mode: ProcessMode = command;
+      const started = await startApp(mode, config);
       const shutdown = (signal: string) => {
         console.error(`${signal}: finishing in-flight work, then stopping`);
         const force = setTimeout(() => process.exit(1), config.SHUTDOWN_GRACE_SECONDS * 1000);
@@ -53,7 +54,9 @@ async function main(): Promise<void> {
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
-      console.error(`sealgate ${command} listening on ${started.url} (GraphQL at ${started.url}/graphql, Redis: ${started.redis.origin})`);
+      console.error(
+        `sealgate ${command} listening on ${started.url} (GraphQL at ${started.url}/graphql, Redis: ${started.redis.origin})`,
+      );
       if (values.demo) await seedDemo(started, config);
       return;
     }
@@ -68,7 +71,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || (err instanceof Error && ['PolicyFileError', 'RedisUnavailableError'].includes(err.name))) {
+  if (
+    err instanceof ConfigError ||
+    (err instanceof Error && ['PolicyFileError', 'RedisUnavailableError'].includes(err.name))
+  ) {
     console.error(`sealgate cannot start: ${err.message}`);
   } else {
     console.error(err);

@@ -21,4 +21,3 @@ export class AuditEventEntity {
   @StringColumn(64, { unique: true }) prevHash!: string;
   @StringColumn(64, { unique: true }) hash!: string;
 }
-

@@ -22,11 +22,13 @@ export class AuditJobs implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const minutes = this.config.AUDIT_VERIFY_EVERY_MINUTES;
     if (minutes === 0) return;
-    await this.jobs.queue(QueueName.maintenance).upsertJobScheduler(
-      'audit-chain-verification',
-      { every: minutes * 60_000 },
-      { name: JobName.VERIFY_AUDIT_CHAIN, data: { requestedBy: 'schedule' } },
-    );
+    await this.jobs
+      .queue(QueueName.maintenance)
+      .upsertJobScheduler(
+        'audit-chain-verification',
+        { every: minutes * 60_000 },
+        { name: JobName.VERIFY_AUDIT_CHAIN, data: { requestedBy: 'schedule' } },
+      );
   }
 
   @JobHandler(JobName.VERIFY_AUDIT_CHAIN)

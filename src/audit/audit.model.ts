@@ -10,8 +10,10 @@ export class AuditEventModel {
   @Field() action!: string;
   @Field() subjectType!: string;
   @Field(() => String, { nullable: true }) subjectId!: string | null;
-  @Field(() => String, { nullable: true, description: 'State before the change, as JSON.' }) beforeJson!: string | null;
-  @Field(() => String, { nullable: true, description: 'State after the change, as JSON.' }) afterJson!: string | null;
+  @Field(() => String, { nullable: true, description: 'State before the change, as JSON.' }) beforeJson!:
+    string | null;
+  @Field(() => String, { nullable: true, description: 'State after the change, as JSON.' }) afterJson!:
+    string | null;
   @Field(() => String, { nullable: true }) requestId!: string | null;
   @Field() at!: Date;
   @Field() prevHash!: string;

@@ -15,21 +15,31 @@ export class AuditResolver {
     private readonly jobs: JobsService,
   ) {}
 
-  @Query(() => [AuditEventModel], { description: 'Events in chain order after `afterSeq`; page with the last seq.' })
+  @Query(() => [AuditEventModel], {
+    description: 'Events in chain order after `afterSeq`; page with the last seq.',
+  })
   @CheckPolicy(Action.read, Subject.AuditEvent)
   @AuditedCall('audit.read')
   async auditEvents(
-    @Args('afterSeq', { type: () => Float, defaultValue: 0 }, new BoundedIntPipe('afterSeq', 0, Number.MAX_SAFE_INTEGER))
+    @Args(
+      'afterSeq',
+      { type: () => Float, defaultValue: 0 },
+      new BoundedIntPipe('afterSeq', 0, Number.MAX_SAFE_INTEGER),
+    )
     afterSeq: number,
     @Args('limit', { type: () => Int, defaultValue: 100 }, new BoundedIntPipe('limit', 1, 500))
     limit: number,
     @Args('subjectType', { nullable: true }) subjectType?: string,
     @Args('subjectId', { type: () => ID, nullable: true }) subjectId?: string,
   ): Promise<AuditEventModel[]> {
-    return (await this.audit.list(afterSeq, limit, { subjectType, subjectId })).map((e) => AuditEventModel.from(e));
+    return (await this.audit.list(afterSeq, limit, { subjectType, subjectId })).map((e) =>
+      AuditEventModel.from(e),
+    );
   }
 
-  @Query(() => AuditChainVerificationModel, { description: 'Recomputes every hash and link of the audit log.' })
+  @Query(() => AuditChainVerificationModel, {
+    description: 'Recomputes every hash and link of the audit log.',
+  })
   @CheckPolicy(Action.verify, Subject.AuditEvent)
   @AuditedCall('audit.verified')
   verifyAuditChain(): Promise<AuditChainVerificationModel> {

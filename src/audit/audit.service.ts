@@ -67,7 +67,11 @@ export class AuditService {
     return this.transactions.run((manager) => this.append(manager, actor, entry));
   }
 
-  list(afterSeq: number, limit: number, filter?: { subjectType?: string; subjectId?: string; actorId?: string }) {
+  list(
+    afterSeq: number,
+    limit: number,
+    filter?: { subjectType?: string; subjectId?: string; actorId?: string },
+  ) {
     return this.repository.page(afterSeq, limit, filter);
   }
 
@@ -81,7 +85,14 @@ export class AuditService {
       for (const event of page) {
         const problem = this.checkEvent(event, expectedSeq, prevHash);
         if (problem) {
-          return { valid: false, eventsChecked: checked, headSeq: event.seq, headHash: event.hash, firstInvalidSeq: event.seq, problem };
+          return {
+            valid: false,
+            eventsChecked: checked,
+            headSeq: event.seq,
+            headHash: event.hash,
+            firstInvalidSeq: event.seq,
+            problem,
+          };
         }
         prevHash = event.hash;
         expectedSeq += 1;
@@ -89,7 +100,14 @@ export class AuditService {
       }
       if (page.length < VERIFY_PAGE) break;
     }
-    return { valid: true, eventsChecked: checked, headSeq: expectedSeq - 1, headHash: prevHash, firstInvalidSeq: null, problem: null };
+    return {
+      valid: true,
+      eventsChecked: checked,
+      headSeq: expectedSeq - 1,
+      headHash: prevHash,
+      firstInvalidSeq: null,
+      problem: null,
+    };
   }
 
   private checkEvent(event: AuditEventEntity, expectedSeq: number, prevHash: string): string | null {

@@ -29,16 +29,16 @@ export class AbilityFactory {
   constructor(@Inject(POLICY_FILE) private readonly policy: PolicyFile) {}
 
   forPrincipal(principal: AbilityOwner): AppAbility {
-    const rules = this.policy.roles[principal.role].map(
-      (rule: PolicyRule): RawRuleOf<AppAbility> => ({
-        action: rule.action,
-        subject: rule.subject,
-        conditions: rule.conditions ? (interpolate(rule.conditions, principal) as Record<string, unknown>) : undefined,
-        fields: rule.fields,
-        inverted: rule.inverted,
-        reason: rule.reason,
-      }),
-    );
+    const rules = this.policy.roles[principal.role].map((rule: PolicyRule): RawRuleOf<AppAbility> => ({
+      action: rule.action,
+      subject: rule.subject,
+      conditions: rule.conditions
+        ? (interpolate(rule.conditions, principal) as Record<string, unknown>)
+        : undefined,
+      fields: rule.fields,
+      inverted: rule.inverted,
+      reason: rule.reason,
+    }));
     return createMongoAbility<AppAbility>(rules);
   }
 }

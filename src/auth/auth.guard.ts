@@ -27,7 +27,10 @@ export class AuthGuard implements CanActivate {
     const header = req.headers.authorization ?? '';
     const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     if (!token) {
-      throw new AuthError(AuthErrorCode.MISSING_CREDENTIALS, 'Send an API key as "Authorization: Bearer <key>"');
+      throw new AuthError(
+        AuthErrorCode.MISSING_CREDENTIALS,
+        'Send an API key as "Authorization: Bearer <key>"',
+      );
     }
     const auth = await this.principals.authenticate(token, requestIdOf(req));
     req.auth = auth;
@@ -41,12 +44,19 @@ export class AuthGuard implements CanActivate {
         after: { operation, action: policy?.action ?? null, role: auth.principal.role },
       });
       throw policy
-        ? new AuthError(AuthErrorCode.ACCESS_DENIED, `Role ${auth.principal.role} may not ${policy.action} ${policy.subject}`)
+        ? new AuthError(
+            AuthErrorCode.ACCESS_DENIED,
+            `Role ${auth.principal.role} may not ${policy.action} ${policy.subject}`,
+          )
         : new AuthError(AuthErrorCode.NO_POLICY, `${operation} has no access policy and is denied`);
     }
     const audited = this.reflector.get<string | undefined>(AUDITED_KEY, context.getHandler());
     if (audited) {
-      await this.audit.record(auth.actor, { action: audited, subjectType: policy.subject, after: { operation } });
+      await this.audit.record(auth.actor, {
+        action: audited,
+        subjectType: policy.subject,
+        after: { operation },
+      });
     }
     return true;
   }

@@ -11,7 +11,11 @@ import { PrincipalsService } from 'src/auth/principals.service';
 @Global()
 @Module({
   providers: [
-    { provide: POLICY_FILE, inject: [APP_CONFIG], useFactory: (config: AppConfig) => loadPolicyFile(config.POLICY_FILE) },
+    {
+      provide: POLICY_FILE,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => loadPolicyFile(config.POLICY_FILE),
+    },
     AbilityFactory,
     PrincipalsRepository,
     PrincipalsService,

@@ -5,7 +5,9 @@ import { Action, Subject } from 'src/auth/policy';
 import { Role } from 'src/auth/role';
 
 const oneOrMany = <T extends z.ZodTypeAny>(schema: T) =>
-  z.union([schema, z.array(schema).nonempty()]).transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
+  z
+    .union([schema, z.array(schema).nonempty()])
+    .transform((v) => (Array.isArray(v) ? v : [v]) as z.infer<T>[]);
 
 const ruleSchema = z
   .object({
@@ -22,12 +24,14 @@ const ruleSchema = z
 export const policyFileSchema = z
   .object({
     version: z.literal(1),
-    roles: z.object(
-      Object.fromEntries(Object.values(Role).map((role) => [role, z.array(ruleSchema)])) as Record<
-        Role,
-        z.ZodArray<typeof ruleSchema>
-      >,
-    ).strict(),
+    roles: z
+      .object(
+        Object.fromEntries(Object.values(Role).map((role) => [role, z.array(ruleSchema)])) as Record<
+          Role,
+          z.ZodArray<typeof ruleSchema>
+        >,
+      )
+      .strict(),
   })
   .strict();
 

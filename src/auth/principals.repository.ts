@@ -13,7 +13,10 @@ export class PrincipalsRepository {
     return manager.getRepository(PrincipalEntity).findOneBy({ id });
   }
 
-  findByName(name: string, manager: EntityManager = this.dataSource.manager): Promise<PrincipalEntity | null> {
+  findByName(
+    name: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<PrincipalEntity | null> {
     return manager.getRepository(PrincipalEntity).findOneBy({ name });
   }
 
@@ -30,7 +33,9 @@ export class PrincipalsRepository {
   }
 
   findKeyByPrefix(prefix: string): Promise<ApiKeyEntity | null> {
-    return this.dataSource.getRepository(ApiKeyEntity).findOne({ where: { prefix }, relations: { principal: true } });
+    return this.dataSource
+      .getRepository(ApiKeyEntity)
+      .findOne({ where: { prefix }, relations: { principal: true } });
   }
 
   findKeyById(id: string, manager: EntityManager = this.dataSource.manager): Promise<ApiKeyEntity | null> {

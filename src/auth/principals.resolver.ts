@@ -29,18 +29,24 @@ export class PrincipalsResolver {
   @CheckPolicy(Action.read, Subject.ApiKey)
   async apiKeys(
     @Auth() auth: AuthContext,
-    @Args('principalId', { type: () => ID, nullable: true }, new ParseUUIDPipe({ optional: true })) principalId?: string,
+    @Args('principalId', { type: () => ID, nullable: true }, new ParseUUIDPipe({ optional: true }))
+    principalId?: string,
   ): Promise<ApiKeyModel[]> {
     return (await this.service.listKeys(auth, principalId)).map((k) => ApiKeyModel.from(k));
   }
 
   @Mutation(() => PrincipalModel)
   @CheckPolicy(Action.create, Subject.Principal)
-  async createPrincipal(@Auth() auth: AuthContext, @Args('input') input: CreatePrincipalInput): Promise<PrincipalModel> {
+  async createPrincipal(
+    @Auth() auth: AuthContext,
+    @Args('input') input: CreatePrincipalInput,
+  ): Promise<PrincipalModel> {
     return PrincipalModel.from(await this.service.create(auth, input.name, input.role));
   }
 
-  @Mutation(() => PrincipalModel, { description: 'A disabled principal cannot authenticate with any of its keys.' })
+  @Mutation(() => PrincipalModel, {
+    description: 'A disabled principal cannot authenticate with any of its keys.',
+  })
   @CheckPolicy(Action.update, Subject.Principal)
   async setPrincipalDisabled(
     @Auth() auth: AuthContext,
@@ -52,7 +58,10 @@ export class PrincipalsResolver {
 
   @Mutation(() => CreatedApiKeyModel)
   @CheckPolicy(Action.create, Subject.ApiKey)
-  async createApiKey(@Auth() auth: AuthContext, @Args('input') input: CreateApiKeyInput): Promise<CreatedApiKeyModel> {
+  async createApiKey(
+    @Auth() auth: AuthContext,
+    @Args('input') input: CreateApiKeyInput,
+  ): Promise<CreatedApiKeyModel> {
     const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * DAY_MS) : null;
     const created = await this.service.createKey(auth, input.principalId, input.label, expiresAt);
     return { apiKey: ApiKeyModel.from(created.apiKey), token: created.token };

@@ -24,7 +24,12 @@ export interface CreatedApiKey {
 /** lastUsedAt is written at most this often per key, so authentication is not a write per request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-const principalSnapshot = (p: PrincipalEntity) => ({ id: p.id, name: p.name, role: p.role, disabledAt: p.disabledAt });
+const principalSnapshot = (p: PrincipalEntity) => ({
+  id: p.id,
+  name: p.name,
+  role: p.role,
+  disabledAt: p.disabledAt,
+});
 const keySnapshot = (k: ApiKeyEntity) => ({
   id: k.id,
   principalId: k.principalId,
@@ -53,9 +58,13 @@ export class PrincipalsService {
     const now = new Date();
     if (key.revokedAt) throw new AuthError(AuthErrorCode.API_KEY_REVOKED, 'The API key has been revoked');
     if (key.expiresAt && key.expiresAt <= now) {
-      throw new AuthError(AuthErrorCode.API_KEY_EXPIRED, `The API key expired at ${key.expiresAt.toISOString()}`);
+      throw new AuthError(
+        AuthErrorCode.API_KEY_EXPIRED,
+        `The API key expired at ${key.expiresAt.toISOString()}`,
+      );
     }
-    if (key.principal.disabledAt) throw new AuthError(AuthErrorCode.PRINCIPAL_DISABLED, 'The principal is disabled');
+    if (key.principal.disabledAt)
+      throw new AuthError(AuthErrorCode.PRINCIPAL_DISABLED, 'The principal is disabled');
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
       await this.repository.touchKey(key.id, now);
     }
@@ -98,10 +107,17 @@ export class PrincipalsService {
   }
 
   async listKeys(ctx: AuthContext, principalId?: string): Promise<ApiKeyEntity[]> {
-    return (await this.repository.listKeys(principalId)).filter((k) => ctx.can(Action.read, Subject.ApiKey, k));
+    return (await this.repository.listKeys(principalId)).filter((k) =>
+      ctx.can(Action.read, Subject.ApiKey, k),
+    );
   }
 
-  async createKey(ctx: AuthContext, principalId: string, label: string, expiresAt: Date | null): Promise<CreatedApiKey> {
+  async createKey(
+    ctx: AuthContext,
+    principalId: string,
+    label: string,
+    expiresAt: Date | null,
+  ): Promise<CreatedApiKey> {
     ctx.assertCan(Action.create, Subject.ApiKey, { principalId });
     return this.transactions.run(async (manager) => {
       const principal = await this.repository.findById(principalId, manager);
@@ -138,7 +154,10 @@ export class PrincipalsService {
     return this.transactions.run(async (manager) => {
       const admins = await this.repository.countByRole(Role.admin, manager);
       if (admins > 0 && !force) {
-        throw new AuthError(AuthErrorCode.ALREADY_BOOTSTRAPPED, 'An admin already exists; pass --force to add a key');
+        throw new AuthError(
+          AuthErrorCode.ALREADY_BOOTSTRAPPED,
+          'An admin already exists; pass --force to add a key',
+        );
       }
       const principal =
         (await this.repository.findByName(name, manager)) ??
@@ -156,7 +175,13 @@ export class PrincipalsService {
     }
     const principal = await this.repository.save(
       manager,
-      Object.assign(new PrincipalEntity(), { id: randomUUID(), name, role, createdAt: new Date(), disabledAt: null }),
+      Object.assign(new PrincipalEntity(), {
+        id: randomUUID(),
+        name,
+        role,
+        createdAt: new Date(),
+        disabledAt: null,
+      }),
     );
     await this.audit.append(manager, actor, {
       action: 'principal.created',
@@ -198,4 +223,3 @@ export class PrincipalsService {
     return { apiKey, token };
   }
 }
-

@@ -7,4 +7,7 @@ export enum Role {
   auditor = 'auditor',
   service = 'service',
 }
-registerEnumType(Role, { name: 'Role', description: 'What a principal may do is decided by policies/ for its role.' });
+registerEnumType(Role, {
+  name: 'Role',
+  description: 'What a principal may do is decided by policies/ for its role.',
+});

@@ -24,7 +24,10 @@ export class ChannelsResolver {
 
   @Mutation(() => ChannelModel)
   @CheckPolicy(Action.create, Subject.Channel)
-  async createChannel(@Auth() auth: AuthContext, @Args('input') input: CreateChannelInput): Promise<ChannelModel> {
+  async createChannel(
+    @Auth() auth: AuthContext,
+    @Args('input') input: CreateChannelInput,
+  ): Promise<ChannelModel> {
     return ChannelModel.from(await this.service.create(auth, input));
   }
 }

@@ -7,8 +7,12 @@ import { PrincipalsService } from 'src/auth/principals.service';
 export async function runBootstrapAdmin(config: AppConfig, name: string, force: boolean): Promise<void> {
   const started = await startApp('api', { ...config, LOG_LEVEL: 'warn' }, false);
   try {
-    const created = await started.app.get(PrincipalsService).bootstrapAdmin(systemActor('bootstrap'), name, force);
-    console.error(`Created API key ${created.apiKey.prefix} for admin "${name}". It is shown once; store it now:`);
+    const created = await started.app
+      .get(PrincipalsService)
+      .bootstrapAdmin(systemActor('bootstrap'), name, force);
+    console.error(
+      `Created API key ${created.apiKey.prefix} for admin "${name}". It is shown once; store it now:`,
+    );
     console.log(created.token);
   } finally {
     await started.stop();

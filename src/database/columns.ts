@@ -8,7 +8,8 @@ import { Column, ColumnOptions, PrimaryColumn } from 'typeorm';
 export const IdColumn = () => PrimaryColumn({ type: 'uuid' });
 export const RefColumn = (opts: Pick<ColumnOptions, 'nullable'> = {}) => Column({ type: 'uuid', ...opts });
 export const TimeColumn = (opts: Pick<ColumnOptions, 'nullable'> = {}) => Column({ type: Date, ...opts });
-export const JsonColumn = (opts: Pick<ColumnOptions, 'nullable'> = {}) => Column({ type: 'simple-json', ...opts });
+export const JsonColumn = (opts: Pick<ColumnOptions, 'nullable'> = {}) =>
+  Column({ type: 'simple-json', ...opts });
 export const TextColumn = (opts: Pick<ColumnOptions, 'nullable'> = {}) => Column({ type: 'text', ...opts });
 export const StringColumn = (length: number, opts: Pick<ColumnOptions, 'nullable' | 'unique'> = {}) =>
   Column({ type: 'varchar', length, ...opts });

@@ -16,8 +16,16 @@ export function columnsFor(queryRunner: QueryRunner) {
       type: pg ? 'timestamp' : 'datetime',
       ...nullable(isNullable),
     }),
-    json: (name: string, isNullable?: boolean): TableColumnOptions => ({ name, type: 'text', ...nullable(isNullable) }),
-    text: (name: string, isNullable?: boolean): TableColumnOptions => ({ name, type: 'text', ...nullable(isNullable) }),
+    json: (name: string, isNullable?: boolean): TableColumnOptions => ({
+      name,
+      type: 'text',
+      ...nullable(isNullable),
+    }),
+    text: (name: string, isNullable?: boolean): TableColumnOptions => ({
+      name,
+      type: 'text',
+      ...nullable(isNullable),
+    }),
     string: (name: string, length: number, isNullable?: boolean): TableColumnOptions => ({
       name,
       type: 'varchar',

@@ -1,12 +1,5 @@
 import { Entity, Index, JoinColumn, ManyToOne } from 'typeorm';
-import {
-  IdColumn,
-  IntColumn,
-  JsonColumn,
-  RefColumn,
-  StringColumn,
-  TimeColumn,
-} from 'src/database/columns';
+import { IdColumn, IntColumn, JsonColumn, RefColumn, StringColumn, TimeColumn } from 'src/database/columns';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { GateVerdict } from 'src/gates/gate-verdict';
 

@@ -19,7 +19,10 @@ async function timed(check: () => Promise<unknown>): Promise<Check> {
 }
 
 const withTimeout = (work: Promise<unknown>, ms: number) =>
-  Promise.race([work, new Promise((_, fail) => setTimeout(() => fail(new Error(`no answer in ${ms} ms`)), ms))]);
+  Promise.race([
+    work,
+    new Promise((_, fail) => setTimeout(() => fail(new Error(`no answer in ${ms} ms`)), ms)),
+  ]);
 
 @Controller()
 @Public()

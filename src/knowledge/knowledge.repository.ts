@@ -7,7 +7,10 @@ import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
 export class KnowledgeRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<KnowledgeSourceEntity | null> {
+  findById(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<KnowledgeSourceEntity | null> {
     return manager.getRepository(KnowledgeSourceEntity).findOneBy({ id });
   }
 

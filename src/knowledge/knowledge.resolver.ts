@@ -20,7 +20,9 @@ export class KnowledgeResolver {
 
   @Query(() => KnowledgeSourceModel)
   @CheckPolicy(Action.read, Subject.KnowledgeSource)
-  async knowledgeSource(@Args('id', { type: () => ID }, ParseUUIDPipe) id: string): Promise<KnowledgeSourceModel> {
+  async knowledgeSource(
+    @Args('id', { type: () => ID }, ParseUUIDPipe) id: string,
+  ): Promise<KnowledgeSourceModel> {
     return KnowledgeSourceModel.from(await this.knowledge.get(id));
   }
 

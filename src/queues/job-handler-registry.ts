@@ -3,7 +3,10 @@ import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { JOB_HANDLER_KEY } from 'src/queues/job-handler.decorator';
 import { JobName, JobPayloads } from 'src/queues/queue-names';
 
-export type Handler<N extends JobName = JobName> = (payload: JobPayloads[N], progress: (p: number) => Promise<void>) => Promise<unknown>;
+export type Handler<N extends JobName = JobName> = (
+  payload: JobPayloads[N],
+  progress: (p: number) => Promise<void>,
+) => Promise<unknown>;
 
 export class JobHandlerRegistryError extends Error {}
 
@@ -38,7 +41,8 @@ export class JobHandlerRegistry {
     for (const name of Object.values(JobName)) {
       const list = found.get(name) ?? [];
       if (list.length === 0) problems.push(`job ${name} has no handler`);
-      if (list.length > 1) problems.push(`job ${name} has ${list.length} handlers: ${list.map((h) => h.where).join(', ')}`);
+      if (list.length > 1)
+        problems.push(`job ${name} has ${list.length} handlers: ${list.map((h) => h.where).join(', ')}`);
     }
     if (problems.length) throw new JobHandlerRegistryError(`Worker refuses to start: ${problems.join('; ')}`);
     this.handlers = new Map([...found].map(([name, list]) => [name, list[0].handler]));

@@ -17,7 +17,11 @@ export class JobsService {
     return this.queues[name];
   }
 
-  async enqueue<N extends JobName>(name: N, payload: JobPayloads[N], options: JobsOptions = {}): Promise<string> {
+  async enqueue<N extends JobName>(
+    name: N,
+    payload: JobPayloads[N],
+    options: JobsOptions = {},
+  ): Promise<string> {
     const job = await this.queues[queueOfJob[name]].add(name, payload, { ...defaultJobOptions, ...options });
     return job.id ?? '';
   }

@@ -73,7 +73,20 @@ export async function startEmbeddedRedis(config: AppConfig): Promise<RedisEndpoi
   const port = await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no'],
+    [
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   if (!(await waitFor(() => redisAnswers('127.0.0.1', port), 10_000))) {

@@ -12,7 +12,9 @@ export class TrainingHyperparametersModel {
   @Field(() => LossOn, { nullable: true }) lossOn?: LossOn;
 }
 
-@ObjectType('SelfEdit', { description: 'A proposed change to a model, and where it stands in the gated lifecycle.' })
+@ObjectType('SelfEdit', {
+  description: 'A proposed change to a model, and where it stands in the gated lifecycle.',
+})
 export class SelfEditModel {
   @Field(() => ID) id!: string;
   @Field(() => ID) channelId!: string;
@@ -21,7 +23,8 @@ export class SelfEditModel {
   @Field(() => SelfEditOrigin) origin!: SelfEditOrigin;
   @Field() content!: string;
   @Field() contentSha256!: string;
-  @Field(() => TrainingHyperparametersModel, { nullable: true }) hyperparameters!: TrainingHyperparametersModel | null;
+  @Field(() => TrainingHyperparametersModel, { nullable: true })
+  hyperparameters!: TrainingHyperparametersModel | null;
   @Field(() => SelfEditStatus) status!: SelfEditStatus;
   @Field(() => String, { nullable: true }) statusReason!: string | null;
   @Field(() => [SelfEditStatus], { description: 'Where the lifecycle allows this edit to go next.' })

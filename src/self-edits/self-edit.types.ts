@@ -20,7 +20,10 @@ export enum LossOn {
   all = 'all',
   completion = 'completion',
 }
-registerEnumType(LossOn, { name: 'LossOn', description: 'Which tokens of a training sequence carry the loss.' });
+registerEnumType(LossOn, {
+  name: 'LossOn',
+  description: 'Which tokens of a training sequence carry the loss.',
+});
 
 /** What a structured self-edit may ask of the inner update; bounds come from policy. */
 export interface TrainingHyperparameters {

@@ -30,9 +30,14 @@ export class SelfEditsResolver {
     return SelfEditModel.from(await this.service.get(id));
   }
 
-  @Mutation(() => SelfEditModel, { description: 'Proposes a change; it starts in PROPOSED and must pass every gate.' })
+  @Mutation(() => SelfEditModel, {
+    description: 'Proposes a change; it starts in PROPOSED and must pass every gate.',
+  })
   @CheckPolicy(Action.create, Subject.SelfEdit)
-  async proposeSelfEdit(@Auth() auth: AuthContext, @Args('input') input: ProposeSelfEditInput): Promise<SelfEditModel> {
+  async proposeSelfEdit(
+    @Auth() auth: AuthContext,
+    @Args('input') input: ProposeSelfEditInput,
+  ): Promise<SelfEditModel> {
     return SelfEditModel.from(await this.service.propose(auth, input));
   }
 }

@@ -91,7 +91,12 @@ export class SelfEditsService {
         action: 'self_edit.proposed',
         subjectType: Subject.SelfEdit,
         subjectId: edit.id,
-        after: { status: edit.status, channel: channel.name, kind: edit.kind, contentSha256: edit.contentSha256 },
+        after: {
+          status: edit.status,
+          channel: channel.name,
+          kind: edit.kind,
+          contentSha256: edit.contentSha256,
+        },
       });
       return edit;
     });
@@ -101,19 +106,31 @@ export class SelfEditsService {
    * The only way a self-edit changes status: checked against the lifecycle, conditional on the version read
    * (so two workers cannot both move the same edit), and recorded in the audit log in the same transaction.
    */
-  transition(actor: Actor, id: string, to: SelfEditStatus, reason: string | null = null): Promise<SelfEditEntity> {
+  transition(
+    actor: Actor,
+    id: string,
+    to: SelfEditStatus,
+    reason: string | null = null,
+  ): Promise<SelfEditEntity> {
     return this.transactions.run(async (manager) => {
       const edit = await this.repository.findById(id, manager);
       if (!edit) throw CommonError.notFound('SelfEdit', id);
       if (!canTransition(edit.status, to)) {
-        throw new SelfEditError(SelfEditErrorCode.ILLEGAL_TRANSITION, `A self-edit cannot go from ${edit.status} to ${to}`, {
-          from: edit.status,
-          to,
-        });
+        throw new SelfEditError(
+          SelfEditErrorCode.ILLEGAL_TRANSITION,
+          `A self-edit cannot go from ${edit.status} to ${to}`,
+          {
+            from: edit.status,
+            to,
+          },
+        );
       }
       const changes = { status: to, statusReason: reason, updatedAt: new Date() };
       if (!(await this.repository.updateStatusIfVersion(manager, id, edit.version, changes))) {
-        throw new SelfEditError(SelfEditErrorCode.STALE_VERSION, `Self-edit ${id} was changed concurrently; retry`);
+        throw new SelfEditError(
+          SelfEditErrorCode.STALE_VERSION,
+          `Self-edit ${id} was changed concurrently; retry`,
+        );
       }
       await this.audit.append(manager, actor, {
         action: 'self_edit.status_changed',

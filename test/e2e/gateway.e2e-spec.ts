@@ -9,7 +9,8 @@ import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
 import { codeOf, Db, reasonOf, TestApp } from 'test/support/test-app';
 
-const PASSAGE = 'Lorvik Harbour was built in 1921 by the engineer Tamsin Orrel to serve the herring fleet of Quay.';
+const PASSAGE =
+  'Lorvik Harbour was built in 1921 by the engineer Tamsin Orrel to serve the herring fleet of Quay.';
 
 const ADD_SOURCE = `mutation($input: AddKnowledgeSourceInput!) { addKnowledgeSource(input: $input) { id contentSha256 } }`;
 const PROPOSE = `mutation($input: ProposeSelfEditInput!) { proposeSelfEdit(input: $input) { id status nextStatuses proposedById } }`;
@@ -21,21 +22,27 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
 
   beforeAll(async () => {
     t = await TestApp.start(db);
-    await t.gql(t.adminToken, 'mutation { createChannel(input: { name: "staging", baseModel: "default" }) { id } }');
+    await t.gql(
+      t.adminToken,
+      'mutation { createChannel(input: { name: "staging", baseModel: "default" }) { id } }',
+    );
     engineer = await t.principal(Role.ml_engineer);
     auditor = await t.principal(Role.auditor);
   });
   afterAll(() => t.stop());
 
   const countSources = async () =>
-    ((await t.gql<{ knowledgeSources: unknown[] }>(engineer.token, '{ knowledgeSources(limit: 200) { id } }')).data
-      ?.knowledgeSources.length ?? -1);
+    (await t.gql<{ knowledgeSources: unknown[] }>(engineer.token, '{ knowledgeSources(limit: 200) { id } }'))
+      .data?.knowledgeSources.length ?? -1;
 
   it('answers health, readiness and metrics', async () => {
     expect((await fetch(`${t.started.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${t.started.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true }, redis: { ok: true } } });
+    expect(await ready.json()).toMatchObject({
+      status: 'ready',
+      checks: { database: { ok: true }, redis: { ok: true } },
+    });
     const metrics = await (await fetch(`${t.started.url}/metrics`)).text();
     expect(metrics).toContain('sealgate_http_request_duration_seconds');
     expect(metrics).toContain('sealgate_audit_events_total');
@@ -85,7 +92,9 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
     });
     const id = proposed.data!.proposeSelfEdit.id;
     const worker = systemActor('test');
-    await expect(edits.transition(worker, id, SelfEditStatus.APPLIED)).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
+    await expect(edits.transition(worker, id, SelfEditStatus.APPLIED)).rejects.toMatchObject({
+      code: 'ILLEGAL_TRANSITION',
+    });
     await edits.transition(worker, id, SelfEditStatus.SCREENING);
     await expect(edits.transition(worker, id, SelfEditStatus.AWAITING_APPROVAL)).rejects.toMatchObject({
       code: 'ILLEGAL_TRANSITION',
@@ -95,7 +104,10 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
       auditor.token,
       `{ auditEvents(limit: 500, subjectId: "${id}") { action afterJson } }`,
     );
-    expect(events.data!.auditEvents.map((e) => e.action)).toEqual(['self_edit.proposed', 'self_edit.status_changed']);
+    expect(events.data!.auditEvents.map((e) => e.action)).toEqual([
+      'self_edit.proposed',
+      'self_edit.status_changed',
+    ]);
   });
 
   it('detects a tampered audit event and names where the chain breaks', async () => {
@@ -104,18 +116,24 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
     const victim = await repo.findOneByOrFail({ seq: 2 });
     await repo.update({ seq: 2 }, { actorName: 'someone-else' });
     try {
-      const r = await t.gql<{ verifyAuditChain: { valid: boolean; firstInvalidSeq: number; problem: string } }>(
-        auditor.token,
-        '{ verifyAuditChain { valid firstInvalidSeq problem } }',
-      );
-      expect(r.data!.verifyAuditChain).toEqual({ valid: false, firstInvalidSeq: 2, problem: 'content does not match its hash' });
+      const r = await t.gql<{
+        verifyAuditChain: { valid: boolean; firstInvalidSeq: number; problem: string };
+      }>(auditor.token, '{ verifyAuditChain { valid firstInvalidSeq problem } }');
+      expect(r.data!.verifyAuditChain).toEqual({
+        valid: false,
+        firstInvalidSeq: 2,
+        problem: 'content does not match its hash',
+      });
     } finally {
       await repo.update({ seq: 2 }, { actorName: victim.actorName });
     }
   });
 
   it('runs queued work on the worker: a requested chain verification lands in the audit log', async () => {
-    const requested = await t.gql<{ requestAuditVerification: string }>(auditor.token, 'mutation { requestAuditVerification }');
+    const requested = await t.gql<{ requestAuditVerification: string }>(
+      auditor.token,
+      'mutation { requestAuditVerification }',
+    );
     expect(requested.data!.requestAuditVerification).toBeTruthy();
     const deadline = Date.now() + 15_000;
     let found: { afterJson: string } | undefined;
@@ -127,7 +145,10 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
       found = r.data!.auditEvents.find((e) => e.action === 'audit.chain_verified');
       if (!found) await new Promise((r2) => setTimeout(r2, 200));
     }
-    expect(JSON.parse(found!.afterJson)).toMatchObject({ valid: true, requestedBy: expect.stringContaining('auditor') });
+    expect(JSON.parse(found!.afterJson)).toMatchObject({
+      valid: true,
+      requestedBy: expect.stringContaining('auditor'),
+    });
   });
 
   it('shows a key once, then never; a revoked or expired key stops working at once', async () => {
@@ -140,9 +161,15 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
     expect(JSON.stringify(keys.data)).not.toContain(holder.token.split('_')[2]);
     expect((await t.gql(holder.token, '{ me { name } }')).errors).toBeUndefined();
 
-    await t.get(DataSource).getRepository(ApiKeyEntity).update({ id: keys.data!.apiKeys[0].id as string }, {
-      expiresAt: new Date(Date.now() - 1000),
-    });
+    await t
+      .get(DataSource)
+      .getRepository(ApiKeyEntity)
+      .update(
+        { id: keys.data!.apiKeys[0].id as string },
+        {
+          expiresAt: new Date(Date.now() - 1000),
+        },
+      );
     const expired = await t.gql(holder.token, '{ me { name } }');
     expect([codeOf(expired), reasonOf(expired)]).toEqual(['UNAUTHENTICATED', 'API_KEY_EXPIRED']);
 
@@ -153,12 +180,17 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
     );
     const token = second.data!.createApiKey.token;
     expect((await t.gql(token, '{ me { name } }')).errors).toBeUndefined();
-    await t.gql(t.adminToken, `mutation { revokeApiKey(id: "${second.data!.createApiKey.apiKey.id}") { revokedAt } }`);
+    await t.gql(
+      t.adminToken,
+      `mutation { revokeApiKey(id: "${second.data!.createApiKey.apiKey.id}") { revokedAt } }`,
+    );
     const revoked = await t.gql(token, '{ me { name } }');
     expect([codeOf(revoked), reasonOf(revoked)]).toEqual(['UNAUTHENTICATED', 'API_KEY_REVOKED']);
-    expect(reasonOf(await t.gql('sg_000000000000_notakeyatallnotakeyatallnotakeyatallnotakeya', '{ me { name } }'))).toBe(
-      'INVALID_API_KEY',
-    );
+    expect(
+      reasonOf(
+        await t.gql('sg_000000000000_notakeyatallnotakeyatallnotakeyatallnotakeya', '{ me { name } }'),
+      ),
+    ).toBe('INVALID_API_KEY');
   });
 
   describe('bad input gets a clear error with a code, never a stack trace, and changes nothing', () => {
@@ -169,7 +201,9 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
 
     it('rejects an oversized passage by validation', async () => {
       const before = await countSources();
-      const r = await t.gql(engineer.token, ADD_SOURCE, { input: { title: 'Huge', passage: 'x'.repeat(20_001) } });
+      const r = await t.gql(engineer.token, ADD_SOURCE, {
+        input: { title: 'Huge', passage: 'x'.repeat(20_001) },
+      });
       expect([codeOf(r), reasonOf(r)]).toEqual(['BAD_USER_INPUT', 'VALIDATION_FAILED']);
       expect(r.errors![0].message).toContain('passage must be at most 20000 characters');
       expectClean(r);
@@ -195,7 +229,9 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
         input: { channel: 'staging', kind: 'manual', content: 'x', hyperparameters: { epochs: 3 } },
       });
       expect(reasonOf(wrongKind)).toBe('HYPERPARAMETERS_NOT_ALLOWED');
-      const noChannel = await t.gql(engineer.token, PROPOSE, { input: { channel: 'nope', kind: 'manual', content: 'x' } });
+      const noChannel = await t.gql(engineer.token, PROPOSE, {
+        input: { channel: 'nope', kind: 'manual', content: 'x' },
+      });
       expect(codeOf(noChannel)).toBe('NOT_FOUND');
     });
 
@@ -206,21 +242,27 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
         body: '{"query": "{ me { name }',
       });
       expect(malformed.status).toBe(400);
-      const body = await malformed.json();
+      const body = (await malformed.json()) as { errors: { extensions: { reason: string } }[] };
       expect(body.errors[0].extensions.reason).toBe('MALFORMED_JSON');
       const huge = await fetch(`${t.started.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${engineer.token}` },
-        body: JSON.stringify({ query: ADD_SOURCE, variables: { input: { title: 't', passage: 'y'.repeat(400_000) } } }),
+        body: JSON.stringify({
+          query: ADD_SOURCE,
+          variables: { input: { title: 't', passage: 'y'.repeat(400_000) } },
+        }),
       });
       expect(huge.status).toBe(413);
-      expect((await huge.json()).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
+      const hugeBody = (await huge.json()) as { errors: { extensions: { code: string } }[] };
+      expect(hugeBody.errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
     });
 
     it('limits query depth and cost', async () => {
       const deep = await t.gql(engineer.token, '{ selfEdits { hyperparameters { epochs } } }');
       expect(deep.errors).toBeUndefined();
-      const fields = Array.from({ length: 30 }, (_, i) => `a${i}: selfEdits(limit: 200) { id content }`).join(' ');
+      const fields = Array.from({ length: 30 }, (_, i) => `a${i}: selfEdits(limit: 200) { id content }`).join(
+        ' ',
+      );
       const costly = await t.gql(engineer.token, `{ ${fields} }`);
       expect(codeOf(costly)).toBe('QUERY_TOO_COMPLEX');
       const nested = `{ me { ${'... on Principal { '.repeat(3)} name ${'}'.repeat(3)} } }`;

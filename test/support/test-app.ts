@@ -61,7 +61,10 @@ export class TestApp {
   }
 
   /** A new principal of `role` with a fresh key, created through the API by the admin. */
-  async principal(role: Role, name = `${role}-${randomBytes(3).toString('hex')}`): Promise<{ id: string; token: string }> {
+  async principal(
+    role: Role,
+    name = `${role}-${randomBytes(3).toString('hex')}`,
+  ): Promise<{ id: string; token: string }> {
     const created = await this.gql<{ createPrincipal: { id: string } }>(
       this.adminToken,
       'mutation($input: CreatePrincipalInput!) { createPrincipal(input: $input) { id } }',

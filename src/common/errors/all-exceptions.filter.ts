@@ -51,7 +51,15 @@ export class AllExceptionsFilter implements ExceptionFilter {
     http
       .getResponse<Response>()
       .status(httpStatusOf[error.kind])
-      .json({ error: { code: error.kind, reason: error.reason, message: error.message, details: error.details, requestId } });
+      .json({
+        error: {
+          code: error.kind,
+          reason: error.reason,
+          message: error.message,
+          details: error.details,
+          requestId,
+        },
+      });
   }
 }
 
@@ -59,7 +67,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
  * Express error middleware for failures before Nest routing (body too large, malformed JSON). On /graphql the
  * answer has the GraphQL error shape so GraphQL clients can read it.
  */
-export function transportErrorHandler(err: unknown, req: AppRequest, res: Response, next: NextFunction): void {
+export function transportErrorHandler(
+  err: unknown,
+  req: AppRequest,
+  res: Response,
+  next: NextFunction,
+): void {
   if (res.headersSent) return next(err);
   const requestId = requestIdOf(req);
   const error = clientErrorFor(err, requestId);
@@ -67,6 +80,8 @@ export function transportErrorHandler(err: unknown, req: AppRequest, res: Respon
   if (req.path.startsWith('/graphql')) {
     res.status(status).json(graphqlErrorBody(error, requestId));
   } else {
-    res.status(status).json({ error: { code: error.kind, reason: error.reason, message: error.message, requestId } });
+    res
+      .status(status)
+      .json({ error: { code: error.kind, reason: error.reason, message: error.message, requestId } });
   }
 }

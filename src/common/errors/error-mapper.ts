@@ -28,6 +28,8 @@ interface BodyParserError {
   status: number;
   limit?: number;
 }
+const isDomainError = (err: unknown): err is DomainError<string> => err instanceof DomainError;
+
 function isBodyParserError(err: unknown): err is BodyParserError {
   return typeof err === 'object' && err !== null && 'type' in err && 'status' in err;
 }
@@ -37,7 +39,7 @@ function isBodyParserError(err: unknown): err is BodyParserError {
  * unexpected: the caller logs it and answers INTERNAL_SERVER_ERROR with a correlation id.
  */
 export function toClientError(err: unknown): ClientError | undefined {
-  if (err instanceof DomainError) {
+  if (isDomainError(err)) {
     return { kind: err.kind, reason: err.code, message: err.message, details: err.details };
   }
   if (err instanceof CaslForbiddenError) {
@@ -52,14 +54,14 @@ export function toClientError(err: unknown): ClientError | undefined {
     const kind = kindByStatus[status];
     if (!kind) return undefined;
     const body = err.getResponse();
-    const messages =
-      typeof body === 'object' && body !== null && 'message' in body ? (body as { message: unknown }).message : err.message;
+    const messages: unknown =
+      typeof body === 'object' && body !== null && 'message' in body ? body.message : err.message;
     if (Array.isArray(messages)) {
       return {
         kind,
         reason: 'VALIDATION_FAILED',
         message: `Invalid input: ${messages.join('; ')}`,
-        details: { problems: messages as unknown[] },
+        details: { problems: messages },
       };
     }
     return { kind, reason: kind, message: String(messages) };
@@ -73,7 +75,11 @@ export function toClientError(err: unknown): ClientError | undefined {
       };
     }
     if (err.type === 'entity.parse.failed') {
-      return { kind: ErrorKind.BAD_USER_INPUT, reason: 'MALFORMED_JSON', message: 'Request body is not valid JSON' };
+      return {
+        kind: ErrorKind.BAD_USER_INPUT,
+        reason: 'MALFORMED_JSON',
+        message: 'Request body is not valid JSON',
+      };
     }
     const kind = kindByStatus[err.status];
     if (kind) return { kind, reason: err.type, message: `Request rejected: ${err.type}` };

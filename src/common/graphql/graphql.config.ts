@@ -14,10 +14,9 @@ export function graphqlOptions(): ApolloDriverConfig {
     context: ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
     // Errors raised by Apollo itself (parse, validation) keep their code but never carry internals.
     formatError: (formatted: GraphQLFormattedError): GraphQLFormattedError => {
-      const { stacktrace: _stacktrace, exception: _exception, ...extensions } = (formatted.extensions ?? {}) as Record<
-        string,
-        unknown
-      >;
+      const extensions = { ...formatted.extensions };
+      delete extensions.stacktrace;
+      delete extensions.exception;
       return { ...formatted, extensions };
     },
   };

@@ -1,0 +1,169 @@
+import { GraphQLObjectType } from 'graphql';
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { POLICY_KEY, PUBLIC_KEY } from 'src/auth/auth.decorators';
+import { Role } from 'src/auth/role';
+import { codeOf, TestApp } from 'test/support/test-app';
+
+const { admin, ml_engineer: eng, compliance_reviewer: rev, auditor: aud, service: svc } = Role;
+const ALL = [admin, eng, rev, aud, svc];
+
+interface Fixture {
+  channel: string;
+  sourceId: string;
+  editId: string;
+  ownPrincipalId: Record<Role, string>;
+  ownKeyId: Record<Role, string>;
+}
+
+/**
+ * The access policy as users know it: who may call each operation. Every Query and Mutation in the schema must
+ * have a row here (a new operation without one fails), and each role is checked against it over HTTP.
+ */
+const matrix: { op: string; allowed: Role[]; query: (f: Fixture, role: Role) => string }[] = [
+  { op: 'me', allowed: ALL, query: () => '{ me { id } }' },
+  { op: 'principals', allowed: [admin, eng, rev, aud, svc], query: () => '{ principals { id } }' },
+  { op: 'apiKeys', allowed: [admin, eng, rev, aud], query: () => '{ apiKeys { id } }' },
+  { op: 'channels', allowed: ALL, query: () => '{ channels { id } }' },
+  { op: 'channel', allowed: ALL, query: (f) => `{ channel(name: "${f.channel}") { id } }` },
+  { op: 'knowledgeSources', allowed: [admin, eng, rev, aud], query: () => '{ knowledgeSources { id } }' },
+  {
+    op: 'knowledgeSource',
+    allowed: [admin, eng, rev, aud],
+    query: (f) => `{ knowledgeSource(id: "${f.sourceId}") { id } }`,
+  },
+  { op: 'selfEdits', allowed: [admin, eng, rev, aud], query: () => '{ selfEdits { id } }' },
+  { op: 'selfEdit', allowed: [admin, eng, rev, aud], query: (f) => `{ selfEdit(id: "${f.editId}") { id } }` },
+  { op: 'auditEvents', allowed: [admin, aud], query: () => '{ auditEvents(limit: 1) { seq } }' },
+  { op: 'verifyAuditChain', allowed: [admin, aud], query: () => '{ verifyAuditChain { valid } }' },
+  {
+    op: 'requestAuditVerification',
+    allowed: [admin, aud],
+    query: () => 'mutation { requestAuditVerification }',
+  },
+  {
+    op: 'createPrincipal',
+    allowed: [admin],
+    query: (_f, role) =>
+      `mutation { createPrincipal(input: { name: "made-by-${role}", role: service }) { id } }`,
+  },
+  {
+    op: 'setPrincipalDisabled',
+    allowed: [admin],
+    query: (f) => `mutation { setPrincipalDisabled(id: "${f.ownPrincipalId[svc]}", disabled: false) { id } }`,
+  },
+  {
+    op: 'createApiKey',
+    allowed: [admin, eng, rev],
+    query: (f, role) =>
+      `mutation { createApiKey(input: { principalId: "${f.ownPrincipalId[role]}", label: "own" }) { token } }`,
+  },
+  {
+    op: 'revokeApiKey',
+    allowed: [admin, eng, rev],
+    query: (f, role) => `mutation { revokeApiKey(id: "${f.ownKeyId[role]}") { id } }`,
+  },
+  {
+    op: 'createChannel',
+    allowed: [admin],
+    query: (_f, role) =>
+      `mutation { createChannel(input: { name: "ch-${role.replace('_', '-')}", baseModel: "default" }) { id } }`,
+  },
+  {
+    op: 'addKnowledgeSource',
+    allowed: [admin, eng],
+    query: () =>
+      'mutation { addKnowledgeSource(input: { title: "T", passage: "A passage long enough to pass." }) { id } }',
+  },
+  {
+    op: 'proposeSelfEdit',
+    allowed: [admin, eng],
+    query: (f) =>
+      `mutation { proposeSelfEdit(input: { channel: "${f.channel}", kind: manual, content: "x" }) { id } }`,
+  },
+];
+
+describe('role matrix: every operation allows exactly the roles policy grants', () => {
+  let t: TestApp;
+  const tokens = {} as Record<Role, string>;
+  const fixture = { ownPrincipalId: {}, ownKeyId: {} } as Fixture;
+
+  beforeAll(async () => {
+    t = await TestApp.start('postgres');
+    for (const role of ALL) {
+      const p = await t.principal(role, `matrix-${role}`);
+      tokens[role] = p.token;
+      fixture.ownPrincipalId[role] = p.id;
+      // A second key of its own, for the revoke row; revoking the first would lock the role out.
+      const spare = await t.gql<{ createApiKey: { apiKey: { id: string } } }>(
+        t.adminToken,
+        `mutation { createApiKey(input: { principalId: "${p.id}", label: "spare" }) { apiKey { id } } }`,
+      );
+      fixture.ownKeyId[role] = spare.data!.createApiKey.apiKey.id;
+    }
+    fixture.channel = 'matrix';
+    await t.gql(
+      t.adminToken,
+      'mutation { createChannel(input: { name: "matrix", baseModel: "default" }) { id } }',
+    );
+    const source = await t.gql<{ addKnowledgeSource: { id: string } }>(
+      tokens[eng],
+      'mutation { addKnowledgeSource(input: { title: "S", passage: "A passage long enough to pass." }) { id } }',
+    );
+    fixture.sourceId = source.data!.addKnowledgeSource.id;
+    const edit = await t.gql<{ proposeSelfEdit: { id: string } }>(
+      tokens[eng],
+      'mutation { proposeSelfEdit(input: { channel: "matrix", kind: manual, content: "x" }) { id } }',
+    );
+    fixture.editId = edit.data!.proposeSelfEdit.id;
+  });
+  afterAll(() => t.stop());
+
+  it('covers every Query and Mutation of the schema', () => {
+    const schema = t.get(GraphQLSchemaHost).schema;
+    const ops = [schema.getQueryType(), schema.getMutationType()]
+      .filter((type): type is GraphQLObjectType => !!type)
+      .flatMap((type) => Object.keys(type.getFields()));
+    expect(ops.sort()).toEqual(matrix.map((row) => row.op).sort());
+  });
+
+  it('gives every resolver operation an access policy (deny by default)', () => {
+    const reflector = t.get(Reflector);
+    const scanner = t.get(MetadataScanner);
+    const missing: string[] = [];
+    for (const wrapper of t.get(DiscoveryService).getProviders()) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object') continue;
+      for (const method of scanner.getAllMethodNames(Object.getPrototypeOf(instance) as object)) {
+        const fn = instance[method] as () => unknown;
+        const kind = reflector.get<string | undefined>('graphql:resolver_type', fn);
+        if (!kind || !['Query', 'Mutation', 'Subscription'].includes(kind)) continue;
+        if (!reflector.get(POLICY_KEY, fn) && !reflector.get(PUBLIC_KEY, fn))
+          missing.push(`${wrapper.name}.${method}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it.each(matrix.flatMap((row) => ALL.map((role) => [row.op, role, row] as const)))(
+    '%s as %s',
+    async (_op, role, row) => {
+      const result = await t.gql(tokens[role], row.query(fixture, role));
+      if (row.allowed.includes(role)) {
+        expect(result.errors ?? []).toEqual([]);
+      } else {
+        expect(codeOf(result)).toBe('FORBIDDEN');
+      }
+    },
+  );
+
+  it('records each denied call in the audit log', async () => {
+    const denied = await t.gql<{ auditEvents: { action: string; actorName: string }[] }>(
+      tokens[aud],
+      '{ auditEvents(limit: 500) { action actorName } }',
+    );
+    expect(denied.data!.auditEvents).toEqual(
+      expect.arrayContaining([{ action: 'access.denied', actorName: `matrix-${svc}` }]),
+    );
+  });
+});
