@@ -242,8 +242,11 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
         body: '{"query": "{ me { name }',
       });
       expect(malformed.status).toBe(400);
-      const body = (await malformed.json()) as { errors: { extensions: { reason: string } }[] };
+      const body = (await malformed.json()) as {
+        errors: { extensions: { reason: string; requestId: string } }[];
+      };
       expect(body.errors[0].extensions.reason).toBe('MALFORMED_JSON');
+      expect(body.errors[0].extensions.requestId).toEqual(malformed.headers.get('x-request-id'));
       const huge = await fetch(`${t.started.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${engineer.token}` },

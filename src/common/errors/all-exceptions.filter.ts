@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { GqlArgumentsHost, GqlContextType } from '@nestjs/graphql';
 import type { NextFunction, Response } from 'express';
@@ -74,7 +75,9 @@ export function transportErrorHandler(
   next: NextFunction,
 ): void {
   if (res.headersSent) return next(err);
-  const requestId = requestIdOf(req);
+  // Body parsing fails before the request logger has assigned an id; give the client one to quote anyway.
+  const requestId = requestIdOf(req) ?? randomUUID();
+  res.setHeader('X-Request-Id', requestId);
   const error = clientErrorFor(err, requestId);
   const status = httpStatusOf[error.kind];
   if (req.path.startsWith('/graphql')) {
