@@ -38,8 +38,7 @@ export class ChannelsService {
     return this.createAs(ctx.actor, input);
   }
 
-  /** Also used by the demo seed, which acts as the system. */
-  createAs(actor: Actor, input: NewChannel): Promise<ChannelEntity> {
+  private createAs(actor: Actor, input: NewChannel): Promise<ChannelEntity> {
     return this.transactions.run(async (manager) => {
       if (await this.repository.findByName(input.name, manager)) {
         throw new CommonError(CommonErrorCode.ALREADY_EXISTS, `A channel named ${input.name} already exists`);

@@ -40,7 +40,7 @@ export class KnowledgeService {
     return this.addAs(ctx.actor, input);
   }
 
-  addAs(actor: Actor, input: NewKnowledgeSource): Promise<KnowledgeSourceEntity> {
+  private addAs(actor: Actor, input: NewKnowledgeSource): Promise<KnowledgeSourceEntity> {
     if (!actor.id) throw new Error('A knowledge source must be submitted by a principal');
     const submittedById = actor.id;
     return this.transactions.run(async (manager) => {

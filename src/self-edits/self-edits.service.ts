@@ -48,7 +48,10 @@ export class SelfEditsService {
     return this.proposeAs(ctx.actor, input, SelfEditOrigin.HUMAN);
   }
 
-  /** Stores a proposed edit in PROPOSED; it reaches a model only through the gated lifecycle. */
+  /**
+   * Stores a proposed edit in PROPOSED; it reaches a model only through the gated lifecycle. Self-edits the
+   * model generates itself (SEAL) come through here too, with origin GENERATED.
+   */
   async proposeAs(actor: Actor, input: NewSelfEdit, origin: SelfEditOrigin): Promise<SelfEditEntity> {
     if (!actor.id) throw new Error('A self-edit must be proposed by a principal');
     const proposedById = actor.id;
