@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'data/**', 'node_modules/**', 'gpu/**', 'models/**', 'coverage/**', '*.mjs', '*.js'],
+    ignores: ['dist/**', 'data/**', 'node_modules/**', 'gpu/**', 'models/**', 'coverage/**', '*.mjs', '*.js', 'test/support/*.js'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

@@ -13,7 +13,7 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: { '^(src|migrations|test)/(.*)$': '<rootDir>/$1/$2' },
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/support/node-environment.js',
 };
 module.exports = {
   projects: [
@@ -22,6 +22,9 @@ module.exports = {
       ...common,
       displayName: 'integration',
       rootDir: __dirname,
+      // Each file starts the whole gateway (database, Redis, the model); on a busy 2-core machine that can take
+      // longer than Jest's default 5 s.
+      testTimeout: 30_000,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.int-spec.ts'],
     },
   ],

@@ -15,6 +15,7 @@ import { graphqlOptions } from 'src/common/graphql/graphql.config';
 import { QueryLimitsPlugin } from 'src/common/graphql/query-limits.plugin';
 import { DatabaseModule } from 'src/database/database.module';
 import { HealthController } from 'src/health/health.controller';
+import { InferenceModule } from 'src/inference/inference.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
 import { ObservabilityModule } from 'src/observability/observability.module';
 import { QueuesModule } from 'src/queues/queues.module';
@@ -77,6 +78,7 @@ export class AppModule {
         ChannelsModule,
         KnowledgeModule,
         SelfEditsModule,
+        InferenceModule,
         ...(serves ? [GraphQLModule.forRoot<ApolloDriverConfig>(graphqlOptions())] : []),
         ...(works ? [WorkerModule] : []),
       ],

@@ -37,6 +37,11 @@ export const appConfigSchema = z.object({
   REQUEST_BODY_LIMIT_KB: intFromEnv(256, 1, 65536),
   AUDIT_VERIFY_EVERY_MINUTES: intFromEnv(60, 0, 10080),
   SHUTDOWN_GRACE_SECONDS: intFromEnv(30, 1, 3600),
+  MODEL_DIR: z.string().min(1).default('models/default'),
+  INFERENCE_THREADS: intFromEnv(1, 1, 256),
+  ADAPTER_CACHE_MB: intFromEnv(256, 1, 1_048_576),
+  ADAPTER_MAX_MB: intFromEnv(64, 1, 65_536),
+  GENERATION_MAX_TOKENS: intFromEnv(256, 1, 32_768),
 });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { Public } from 'src/auth/auth.decorators';
 import { JobsService } from 'src/queues/jobs.service';
 import { MetricsService } from 'src/observability/metrics.service';
+import { ModelService } from 'src/inference/model.service';
 
 type Check = { ok: boolean; ms: number; error?: string };
 
@@ -31,6 +32,7 @@ export class HealthController {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly jobs: JobsService,
     private readonly metrics: MetricsService,
+    private readonly model: ModelService,
   ) {}
 
   /** Liveness: the process is up and serving HTTP. */
@@ -45,10 +47,16 @@ export class HealthController {
     const checks = {
       database: await timed(() => withTimeout(this.dataSource.query('SELECT 1'), 2000)),
       redis: await timed(() => withTimeout(this.jobs.ping(), 2000)),
+      model: this.modelCheck(),
     };
     const ready = Object.values(checks).every((c) => c.ok);
     res.status(ready ? 200 : 503);
     return { status: ready ? 'ready' : 'not_ready', checks };
+  }
+
+  private modelCheck(): Check {
+    const { state, error } = this.model.status();
+    return state === 'ready' ? { ok: true, ms: 0 } : { ok: false, ms: 0, error: error ?? `model ${state}` };
   }
 
   @Get('metrics')

@@ -34,6 +34,17 @@ const matrix: { op: string; allowed: Role[]; query: (f: Fixture, role: Role) => 
   },
   { op: 'selfEdits', allowed: [admin, eng, rev, aud], query: () => '{ selfEdits { id } }' },
   { op: 'selfEdit', allowed: [admin, eng, rev, aud], query: (f) => `{ selfEdit(id: "${f.editId}") { id } }` },
+  {
+    op: 'generate',
+    allowed: [admin, eng, rev, svc],
+    query: (f) =>
+      `{ generate(input: { prompt: "Question:", maxTokens: 2, channel: "${f.channel}" }) { choices { text } } }`,
+  },
+  {
+    op: 'answer',
+    allowed: [admin, eng, rev, svc],
+    query: () => '{ answer(input: { question: "Who?" }) { answer } }',
+  },
   { op: 'auditEvents', allowed: [admin, aud], query: () => '{ auditEvents(limit: 1) { seq } }' },
   { op: 'verifyAuditChain', allowed: [admin, aud], query: () => '{ verifyAuditChain { valid } }' },
   {

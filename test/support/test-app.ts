@@ -4,6 +4,8 @@ import { loadConfig } from 'src/config/app-config';
 import { systemActor } from 'src/common/actor';
 import { PrincipalsService } from 'src/auth/principals.service';
 import { Role } from 'src/auth/role';
+import { ModelService } from 'src/inference/model.service';
+import { MODEL_DIR } from 'test/support/model-files';
 import { freshPostgresSchema, freshSqliteFile, TEST_REDIS_URL, TestEnv } from 'test/support/databases';
 
 export type Db = 'postgres' | 'sqlite';
@@ -31,9 +33,11 @@ export class TestApp {
       PORT: '0',
       LOG_LEVEL: 'silent',
       AUDIT_VERIFY_EVERY_MINUTES: '0',
+      MODEL_DIR,
       ...overrides,
     });
     const started = await startApp('embedded', config);
+    await started.app.get(ModelService).whenSettled();
     const admin = await started.app.get(PrincipalsService).bootstrapAdmin(systemActor('test'), 'admin');
     return new TestApp(started, env, admin.token);
   }

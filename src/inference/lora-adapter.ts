@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
+import { LORA_MODULES, LoraModule, ModelSpec } from 'src/inference/model-spec';
+import { readSafetensors, SafetensorsFormatError } from 'src/inference/safetensors';
+
+export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
+export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+const PEFT_PREFIX = 'base_model.model.';
+const TENSOR_NAME = /^model\.layers\.(\d+)\.(self_attn|mlp)\.([a-z_]+)\.lora_([AB])(?:\.default)?\.weight$/;
+
+/** The adapter_config.json fields that decide what the weights mean (PEFT's names). */
+const adapterConfigSchema = z.object({
+  peft_type: z.literal('LORA').optional(),
+  r: z.number().int().positive(),
+  lora_alpha: z.number().positive(),
+  target_modules: z.array(z.enum(LORA_MODULES)).min(1),
+  use_rslora: z.boolean().optional().default(false),
+  use_dora: z.literal(false).optional(),
+  fan_in_fan_out: z.literal(false).optional(),
+  bias: z.literal('none').optional(),
+  alpha_pattern: z.record(z.number().positive()).optional().default({}),
+});
+
+/** One module's factors: A [rank, in] and B [out, rank] with PEFT's scaling already folded into B. */
+export interface LoraFactors {
+  rank: number;
+  a: Float32Array;
+  b: Float32Array;
+}
+
+/** A validated PEFT adapter, ready to feed the ONNX graph; keyed by `${layer}.${module}`. */
+export interface LoraAdapter {
+  digest: string;
+  bytes: number;
+  modules: Map<string, LoraFactors>;
+}
+
+export const factorKey = (layer: number, module: LoraModule): string => `${layer}.${module}`;
+
+/**
+ * Loads a PEFT folder and checks it against the model: tensor names, shapes, float dtypes, finite values and
+ * a size limit. Any problem is an ADAPTER_INVALID error naming the file and tensor.
+ */
+export async function loadLoraAdapter(
+  folder: string,
+  spec: ModelSpec,
+  maxBytes: number,
+): Promise<LoraAdapter> {
+  const fail = (message: string, details?: Record<string, unknown>): never => {
+    throw new InferenceError(InferenceErrorCode.ADAPTER_INVALID, `${folder}: ${message}`, {
+      folder,
+      ...details,
+    });
+  };
+  const configPath = join(folder, ADAPTER_CONFIG_FILE);
+  const weightsPath = join(folder, ADAPTER_WEIGHTS_FILE);
+  const sizes = await Promise.all(
+    [configPath, weightsPath].map((p) =>
+      stat(p).then(
+        (s) => s.size,
+        () => fail(`${p} is missing`),
+      ),
+    ),
+  );
+  if (sizes[1] > maxBytes)
+    fail(`${ADAPTER_WEIGHTS_FILE} is ${sizes[1]} bytes, over the ${maxBytes}-byte limit`);
+  const [configBytes, weightBytes] = await Promise.all([readFile(configPath), readFile(weightsPath)]);
+
+  let rawConfig: unknown;
+  try {
+    rawConfig = JSON.parse(configBytes.toString('utf8'));
+  } catch {
+    fail(`${ADAPTER_CONFIG_FILE} is not valid JSON`);
+  }
+  const parsed = adapterConfigSchema.safeParse(rawConfig);
+  if (!parsed.success) {
+    fail(
+      `${ADAPTER_CONFIG_FILE}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  const config = parsed.data!;
+
+  let tensors: ReturnType<typeof readSafetensors> = new Map();
+  try {
+    tensors = readSafetensors(weightBytes);
+  } catch (e) {
+    if (e instanceof SafetensorsFormatError) fail(`${ADAPTER_WEIGHTS_FILE}: ${e.message}`);
+    throw e;
+  }
+
+  const halves = new Map<
+    string,
+    { a?: Float32Array; b?: Float32Array; aShape?: number[]; bShape?: number[] }
+  >();
+  for (const [name, tensor] of tensors) {
+    const match = name.startsWith(PEFT_PREFIX) ? TENSOR_NAME.exec(name.slice(PEFT_PREFIX.length)) : null;
+    if (!match) fail(`unexpected tensor ${name}`, { tensor: name });
+    const [, layerText, , moduleName, which] = match!;
+    const layer = Number(layerText);
+    const module = moduleName as LoraModule;
+    if (layer >= spec.layers || !config.target_modules.includes(module)) {
+      fail(`tensor ${name} does not match the model or target_modules`, { tensor: name });
+    }
+    if (tensor.shape.length !== 2) fail(`tensor ${name} is not 2-D`, { tensor: name });
+    if (!tensor.data.every(Number.isFinite)) fail(`tensor ${name} holds non-finite values`, { tensor: name });
+    const entry = halves.get(factorKey(layer, module)) ?? {};
+    if (which === 'A') Object.assign(entry, { a: tensor.data, aShape: tensor.shape });
+    else Object.assign(entry, { b: tensor.data, bShape: tensor.shape });
+    halves.set(factorKey(layer, module), entry);
+  }
+  if (halves.size === 0) fail(`${ADAPTER_WEIGHTS_FILE} holds no LoRA tensors`);
+
+  const modules = new Map<string, LoraFactors>();
+  for (const [key, { a, b, aShape, bShape }] of halves) {
+    if (!a || !b || !aShape || !bShape)
+      fail(`${key}: lora_A and lora_B must both be present`, { module: key });
+    const module = key.split('.')[1] as LoraModule;
+    const [inFeatures, outFeatures] = spec.moduleShape(module);
+    const rank = aShape![0];
+    if (aShape![1] !== inFeatures || bShape![0] !== outFeatures || bShape![1] !== rank || rank === 0) {
+      fail(
+        `${key}: lora_A ${JSON.stringify(aShape)} and lora_B ${JSON.stringify(bShape)} do not fit [r, ${inFeatures}] and [${outFeatures}, r]`,
+        {
+          module: key,
+        },
+      );
+    }
+    const path = ModelSpec.modulePath(Number(key.split('.')[0]), module);
+    const scale = scalingOf(config, path, rank);
+    modules.set(key, { rank, a: a!, b: b!.map((v) => v * scale) });
+  }
+  const digest = createHash('sha256')
+    .update(`${ADAPTER_CONFIG_FILE}:${sha256(configBytes)}\n${ADAPTER_WEIGHTS_FILE}:${sha256(weightBytes)}\n`)
+    .digest('hex');
+  return { digest, bytes: sizes[0] + sizes[1], modules };
+}
+
+/** PEFT's scaling: alpha / r (alpha / sqrt(r) with rsLoRA), with per-module alpha overrides. */
+function scalingOf(config: z.infer<typeof adapterConfigSchema>, modulePath: string, rank: number): number {
+  let alpha = config.lora_alpha;
+  for (const [key, value] of Object.entries(config.alpha_pattern)) {
+    if (modulePath === key || modulePath.endsWith(`.${key}`)) alpha = value;
+  }
+  return config.use_rslora ? alpha / Math.sqrt(rank) : alpha / rank;
+}
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');

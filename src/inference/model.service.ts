@@ -1,0 +1,145 @@
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { APP_CONFIG, AppConfig } from 'src/config/app-config';
+import { AdapterCache } from 'src/inference/adapter-cache';
+import { generateBatch, GenerationRequest, GenerationResult } from 'src/inference/generator';
+import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
+import { LlamaSession } from 'src/inference/llama-session';
+import { loadLoraAdapter } from 'src/inference/lora-adapter';
+import { ModelSpec, sha256File, WEIGHTS_FILE } from 'src/inference/model-spec';
+import { TextTokenizer } from 'src/inference/text-tokenizer';
+
+const MB = 1024 * 1024;
+
+/** A generation asked by adapter folder (base first) rather than loaded adapters. */
+export interface ServedRequest extends Omit<GenerationRequest, 'adapters'> {
+  adapterFolders: string[];
+}
+
+export interface ServedResult extends GenerationResult {
+  /** Digests of the adapters that produced it, base first. */
+  adapterDigests: string[];
+}
+
+interface LoadedModel {
+  spec: ModelSpec;
+  session: LlamaSession;
+  tokenizer: TextTokenizer;
+  digest: string;
+  prompts: Record<string, string>;
+}
+
+/**
+ * The served base model: one onnxruntime session for every adapter stack. Loading starts at boot without
+ * holding it up; until it is done (or if it failed) requests get MODEL_UNAVAILABLE and /readyz says why.
+ */
+@Injectable()
+export class ModelService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(ModelService.name);
+  private loaded: LoadedModel | null = null;
+  private loadError: Error | null = null;
+  private loading: Promise<void> | null = null;
+  private readonly adapters: AdapterCache;
+  /** One batch at a time: onnxruntime already uses the threads it was given. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.adapters = new AdapterCache(config.ADAPTER_CACHE_MB * MB, (folder) =>
+      loadLoraAdapter(folder, this.model().spec, config.ADAPTER_MAX_MB * MB),
+    );
+  }
+
+  onModuleInit(): void {
+    this.loading = this.load().catch((err: Error) => {
+      this.loadError = err;
+      this.logger.error({ err, modelDir: this.config.MODEL_DIR }, 'model failed to load');
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.loading;
+    await this.queue.catch(() => undefined);
+    await this.loaded?.session.release();
+  }
+
+  /** Resolves once loading has finished, successfully or not. */
+  async whenSettled(): Promise<void> {
+    await this.loading;
+  }
+
+  status(): { state: 'loading' | 'ready' | 'failed'; error?: string; baseModelDigest?: string } {
+    if (this.loaded) return { state: 'ready', baseModelDigest: this.loaded.digest };
+    if (this.loadError) return { state: 'failed', error: this.loadError.message };
+    return { state: 'loading' };
+  }
+
+  get baseModelDigest(): string {
+    return this.model().digest;
+  }
+
+  /** The model's prompt template of `kind` (prompts.json in the model folder), filled with `fields`. */
+  prompt(kind: string, fields: Record<string, string>): string {
+    const template = this.model().prompts[kind];
+    if (!template) {
+      throw new InferenceError(
+        InferenceErrorCode.MODEL_INVALID,
+        `the model has no "${kind}" prompt in prompts.json`,
+      );
+    }
+    return template.replace(/\{(\w+)\}/g, (_, name: string) => fields[name] ?? '');
+  }
+
+  async generate(requests: ServedRequest[]): Promise<ServedResult[]> {
+    const { session, tokenizer } = this.model();
+    for (const r of requests) {
+      if (r.params.maxTokens > this.config.GENERATION_MAX_TOKENS) {
+        throw new InferenceError(
+          InferenceErrorCode.GENERATION_INVALID,
+          `maxTokens ${r.params.maxTokens} is over the limit of ${this.config.GENERATION_MAX_TOKENS}`,
+        );
+      }
+    }
+    const stacks = await Promise.all(
+      requests.map((r) => Promise.all(r.adapterFolders.map((f) => this.adapters.get(f)))),
+    );
+    const run = this.queue.then(() =>
+      generateBatch(
+        session,
+        tokenizer,
+        requests.map((r, i) => ({ prompt: r.prompt, params: r.params, adapters: stacks[i] })),
+      ),
+    );
+    this.queue = run.catch(() => undefined);
+    const results = await run;
+    return results.map((result, i) => ({ ...result, adapterDigests: stacks[i].map((a) => a.digest) }));
+  }
+
+  private model(): LoadedModel {
+    if (this.loaded) return this.loaded;
+    throw new InferenceError(
+      InferenceErrorCode.MODEL_UNAVAILABLE,
+      this.loadError ? `the model failed to load: ${this.loadError.message}` : 'the model is still loading',
+    );
+  }
+
+  private async load(): Promise<void> {
+    const started = performance.now();
+    const spec = ModelSpec.load(this.config.MODEL_DIR);
+    const tokenizer = TextTokenizer.fromFile(spec.tokenizerPath);
+    const promptsPath = join(spec.folder, 'prompts.json');
+    const prompts = existsSync(promptsPath)
+      ? (JSON.parse(readFileSync(promptsPath, 'utf8')) as Record<string, string>)
+      : {};
+    const weights = join(spec.folder, WEIGHTS_FILE);
+    const [session, digest] = await Promise.all([
+      LlamaSession.create(spec, this.config.INFERENCE_THREADS),
+      sha256File(existsSync(weights) ? weights : spec.onnxPath),
+    ]);
+    this.loaded = { spec, session, tokenizer, digest, prompts };
+    this.logger.log(
+      { modelDir: spec.folder, digest, ms: Math.round(performance.now() - started) },
+      'model loaded',
+    );
+  }
+}
