@@ -114,7 +114,15 @@ def parse_lora(raw: Any, base_model: str) -> LoraConfig:
         raise bad(f"lora: {e}") from e
 
 
+TRAIN_FIELDS = {"id", "type", "base_model", "adapters", "sequences", "sequences_path", "lora", "lr", "epochs",
+                "batch_size", "seed", "weight_decay", "max_grad_norm", "warmup_steps", "shuffle", "output_dir",
+                "overwrite", "dtype"}
+
+
 def parse_train(req: Dict[str, Any], vocab_size: Optional[int] = None) -> TrainRequest:
+    unknown = set(req) - TRAIN_FIELDS
+    if unknown:  # a misspelt hyperparameter must not silently train with the default
+        raise bad(f"unknown train fields: {sorted(unknown)}")
     base = _existing_dir(_get(req, "base_model", str, required=True), "base_model")
     adapters = _get(req, "adapters", list, [])
     if not all(isinstance(a, str) for a in adapters):

@@ -101,8 +101,9 @@ class TrainerServer:
 
     def _handle_cancel(self, req: Dict[str, Any]) -> None:
         req_id = req.get("id")
-        if "target" not in req:
-            self.error(req_id, "BAD_REQUEST", "'target' (the id of the request to cancel) is required")
+        target = req.get("target")
+        if not isinstance(target, (str, int)) or isinstance(target, bool):
+            self.error(req_id, "BAD_REQUEST", "'target' (the id of the request to cancel) must be a string or integer")
             return
         with self._state_lock:
             self._cancelled.add(req["target"])
