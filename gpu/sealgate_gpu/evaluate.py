@@ -121,3 +121,32 @@ def evaluate(
 def _closed_book_items(rec: Dict[str, object]) -> List[Dict[str, object]]:
     return [{"prompt": prompt("closed-book", question=str(q["question"])), "answer": q["answer"],
              "aliases": q["aliases"]} for q in rec["questions"]]  # type: ignore[union-attr]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    import argparse
+    import sys
+
+    from .device import configure_threads
+
+    ap = argparse.ArgumentParser(prog="python3 -m sealgate_gpu.evaluate",
+                                 description="The model card figures of a model folder on its world's held-out data.")
+    ap.add_argument("--model", required=True, help="model folder (config.json, model.safetensors, tokenizer.json)")
+    ap.add_argument("--world", help="world folder (default: <model>/world)")
+    ap.add_argument("--limit", type=int, help="cap each question set (quick check)")
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON object on the last line")
+    args = ap.parse_args(argv)
+    configure_threads()
+    model = LlamaForCausalLM.from_pretrained(args.model)
+    model.set_attention_implementation("eager")
+    tok = Tokenizer.from_file(os.path.join(args.model, "tokenizer.json"))
+    figures = evaluate(model, tok, args.world or os.path.join(args.model, "world"), args.limit)
+    for key, value in figures.items():
+        print(f"{key:24s} {value:.3f}", file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

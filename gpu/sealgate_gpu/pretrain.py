@@ -33,6 +33,7 @@ from .device import configure_threads, device_info, select_device
 from .evaluate import evaluate, read_jsonl
 from .model import LlamaForCausalLM
 from .world.entities import World
+from .world.generate import SCALES
 from .world.render import prompt, question
 from .world.tasks import TaskFactory, in_context_pairs
 from .world.templates import PROMPTS
@@ -55,7 +56,7 @@ MIXTURE: Dict[str, float] = {
 @dataclass
 class PretrainConfig:
     seed: int = 7
-    steps: int = 6000
+    steps: int = 5500
     batch_size: int = 8
     seq_len: int = 256
     lr: float = 2e-3
@@ -167,6 +168,13 @@ class DataStream:
                 yield ids, mask
 
 
+def load_world(world_dir: str) -> World:
+    """The World object a generated folder came from (same seed and scale), for TaskFactory's fresh names."""
+    with open(os.path.join(world_dir, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    return World(int(manifest["seed"]), SCALES[str(manifest["scale"])]().world)
+
+
 def lr_at(step: int, cfg: PretrainConfig) -> float:
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
@@ -193,19 +201,31 @@ def save_checkpoint(path: str, state: Dict[str, object]) -> None:
     os.replace(tmp, path)
 
 
+def last_logged_loss(log_path: str) -> Optional[float]:
+    """The last smoothed loss in the log (checkpoints from before the loss was stored in them)."""
+    loss = None
+    if os.path.exists(log_path):
+        with open(log_path, "r", encoding="utf-8") as f:
+            for line in f:
+                loss = json.loads(line).get("loss", loss)
+    return loss
+
+
 def log(line: Dict[str, object], log_path: str) -> None:
     with open(log_path, "a", encoding="utf-8") as f:
         f.write(json.dumps(line) + "\n")
 
 
 def run(world_dir: str, work: str, out: Optional[str], cfg: PretrainConfig, eval_every: int,
-        checkpoint_minutes: float, device_pref: Optional[str] = None) -> Dict[str, object]:
+        checkpoint_minutes: float, device_pref: Optional[str] = None, stop_at: Optional[int] = None
+        ) -> Dict[str, object]:
+    """Train (or resume) to cfg.steps and export to ``out``; with ``stop_at``, checkpoint and return after that
+    step instead (a long run can be split across sessions)."""
     os.makedirs(work, exist_ok=True)
     device = select_device(device_pref)
-    threads = configure_threads()
+    threads = torch.get_num_threads()
     tok = Tokenizer.from_file(os.path.join(world_dir, "tokenizer.json"))
-    manifest = json.load(open(os.path.join(world_dir, "manifest.json"), encoding="utf-8"))
-    world = World(int(manifest["seed"]))
+    world = load_world(world_dir)
     vocab = tok.vocab_size
     vocab += (-vocab) % 8  # a multiple of 8: friendlier matrix shapes; the extra rows are never produced
     ckpt_path = os.path.join(work, "checkpoint.pt")
@@ -218,6 +238,7 @@ def run(world_dir: str, work: str, out: Optional[str], cfg: PretrainConfig, eval
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
     step, elapsed, tokens = 0, 0.0, 0
+    ema: Optional[float] = None
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location=device)
         if state["config"] != asdict(cfg):
@@ -225,6 +246,7 @@ def run(world_dir: str, work: str, out: Optional[str], cfg: PretrainConfig, eval
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         step, elapsed, tokens = int(state["step"]), float(state["elapsed"]), int(state["tokens"])
+        ema = state.get("loss", last_logged_loss(log_path))
         print(f"resuming at step {step}/{cfg.steps} ({elapsed / 60:.1f} min done)", flush=True)
     else:
         n_params = sum(p.numel() for p in model.parameters())
@@ -237,12 +259,12 @@ def run(world_dir: str, work: str, out: Optional[str], cfg: PretrainConfig, eval
 
     def checkpoint() -> None:
         save_checkpoint(ckpt_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                                    "elapsed": elapsed, "tokens": tokens, "config": asdict(cfg)})
+                                    "elapsed": elapsed, "tokens": tokens, "loss": ema, "config": asdict(cfg)})
 
     last_ckpt = time.time()
-    ema: Optional[float] = None
     t_mark, tok_mark = time.time(), tokens
-    while step < cfg.steps:
+    last = min(cfg.steps, stop_at or cfg.steps)
+    while step < last:
         chunk = step // cfg.chunk_steps
         for ids, mask in data.batches(chunk, skip=step - chunk * cfg.chunk_steps):
             t0 = time.time()
@@ -273,14 +295,14 @@ def run(world_dir: str, work: str, out: Optional[str], cfg: PretrainConfig, eval
                 model.train()
                 print("eval " + " ".join(f"{k}={v:.3f}" for k, v in figures.items()), flush=True)
                 log({"step": step, "eval": figures}, log_path)
-            if time.time() - last_ckpt > checkpoint_minutes * 60 or step == cfg.steps:
+            if time.time() - last_ckpt > checkpoint_minutes * 60 or step == last:
                 checkpoint()
                 last_ckpt = time.time()
-            if step >= cfg.steps:
+            if step >= last:
                 break
     summary = {"steps": step, "tokens": tokens, "minutes": round(elapsed / 60, 1), "finalLoss": ema,
                "config": asdict(cfg), "device": device_info(device)}
-    if out:
+    if out and step == cfg.steps:
         export(model, tok, world_dir, out, summary)
     return summary
 
@@ -312,9 +334,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     ap.add_argument("--eval-every", type=int, default=500, help="steps between progress checks (0: none)")
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
     ap.add_argument("--device", help="auto (default), cpu, cuda")
+    ap.add_argument("--stop-at", type=int, help="checkpoint and stop after this step (resume later)")
     args = ap.parse_args(argv)
     cfg = PretrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr)
-    summary = run(args.world, args.work, args.out, cfg, args.eval_every, args.checkpoint_minutes, args.device)
+    configure_threads()
+    summary = run(args.world, args.work, args.out, cfg, args.eval_every, args.checkpoint_minutes, args.device,
+                  args.stop_at)
     print(json.dumps({k: v for k, v in summary.items() if k != "config"}), flush=True)
     return 0
 

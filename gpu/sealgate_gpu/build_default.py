@@ -1,0 +1,77 @@
+"""Reproducing the shipped default model (``npm run train:base``), one resumable command:
+
+    python3 -m sealgate_gpu.build_default --out ../models/default --work ../runs/build-default
+
+1. generates the world (seed 7) into <work>/world;
+2. pretrains from scratch (sealgate_gpu.pretrain; resumes from <work>/pretrain/checkpoint.pt);
+3. writes the Hugging Face folder to --out, exports model.onnx, and copies the world files the gateway uses
+   (everything but the task files, which the generator and TaskFactory reproduce);
+4. measures the model card figures on the held-out data into <out>/evaluation.json.
+Run it again after an interruption: finished steps are skipped, the pretraining resumes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from typing import Optional, Sequence
+
+from .device import configure_threads
+from .evaluate import evaluate
+from .model import LlamaForCausalLM
+from .onnx_export import ONNX_NAME, export_onnx, write_reference
+from .pretrain import PretrainConfig, run
+from .world.generate import SCALES, write
+from .world.tokenizer import Tokenizer
+
+# World files the gateway reads (experiments, gates, evaluation); the task files are training data only.
+SHIPPED_WORLD_FILES = (
+    "manifest.json", "world.json", "templates.json", "pretrain.jsonl", "qa_known.jsonl", "heldout.jsonl",
+    "heldout_closed_book.jsonl", "counterfactual.jsonl", "probes_forgetting.jsonl", "probes_bias.jsonl",
+    "probes_canary.jsonl",
+)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    ap = argparse.ArgumentParser(prog="python3 -m sealgate_gpu.build_default", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", required=True, help="the model folder to write (e.g. ../models/default)")
+    ap.add_argument("--work", required=True, help="world, checkpoints and logs (kept for resuming)")
+    ap.add_argument("--seed", type=int, default=7, help="world seed")
+    ap.add_argument("--steps", type=int, default=PretrainConfig.steps)
+    ap.add_argument("--device", help="auto (default), cpu, cuda")
+    ap.add_argument("--parity-fixture", help="also write the ONNX parity fixture folder for the TypeScript tests")
+    args = ap.parse_args(argv)
+    configure_threads()
+
+    world_dir = os.path.join(args.work, "world")
+    if not os.path.exists(os.path.join(world_dir, "manifest.json")):
+        print(f"generating the world (seed {args.seed}) into {world_dir}", flush=True)
+        write(world_dir, args.seed, SCALES["full"](), "full")
+    run(world_dir, os.path.join(args.work, "pretrain"), args.out, PretrainConfig(seed=args.seed, steps=args.steps),
+        eval_every=500, checkpoint_minutes=5.0, device_pref=args.device)
+
+    export_onnx(LlamaForCausalLM.from_pretrained(args.out), os.path.join(args.out, ONNX_NAME))
+    print(f"exported {os.path.join(args.out, ONNX_NAME)}", flush=True)
+    if args.parity_fixture:
+        write_reference(args.out, args.parity_fixture,
+                        "Let's answer a question directly and concisely.\nQuestion: Who")
+    shipped = os.path.join(args.out, "world")
+    os.makedirs(shipped, exist_ok=True)
+    for name in SHIPPED_WORLD_FILES:
+        shutil.copyfile(os.path.join(world_dir, name), os.path.join(shipped, name))
+
+    model = LlamaForCausalLM.from_pretrained(args.out)
+    model.set_attention_implementation("eager")
+    figures = evaluate(model, Tokenizer.from_file(os.path.join(args.out, "tokenizer.json")), shipped)
+    with open(os.path.join(args.out, "evaluation.json"), "w", encoding="utf-8") as f:
+        json.dump(figures, f, indent=2)
+        f.write("\n")
+    print(json.dumps(figures), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
