@@ -19,10 +19,19 @@ function corpus(): string[] {
   ];
   const prompts = JSON.parse(readFileSync(join(MODEL_DIR, 'prompts.json'), 'utf8')) as Record<string, string>;
   texts.push(...Object.values(prompts));
-  const heldout = readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8').trim().split('\n');
+  const heldout = readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   for (const line of heldout.slice(0, 150)) {
-    const r = JSON.parse(line) as { title: string; passage: string; questions: { question: string; answer: string }[] };
-    texts.push(`${r.title}\n${r.passage}`, ...r.questions.map((q) => `Question: ${q.question}\nAnswer: ${q.answer}`));
+    const r = JSON.parse(line) as {
+      title: string;
+      passage: string;
+      questions: { question: string; answer: string }[];
+    };
+    texts.push(
+      `${r.title}\n${r.passage}`,
+      ...r.questions.map((q) => `Question: ${q.question}\nAnswer: ${q.answer}`),
+    );
   }
   return texts;
 }
