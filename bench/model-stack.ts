@@ -112,7 +112,8 @@ async function main(): Promise<void> {
     });
     const params = JSON.parse(readFileSync(join(MODEL_DIR, 'config.json'), 'utf8')) as Record<string, number>;
     const nParams = parameterCount(params);
-    const achievedGflops = (6 * nParams * throughput.tokens_per_second) / 1e9;
+    const tokensPerSec = throughput.tokens / throughput.seconds;
+    const achievedGflops = (6 * nParams * tokensPerSec) / 1e9;
     const peak = matmulPeak(threads);
 
     const one = passages[0];
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
       model: { dir: MODEL_DIR, parameters: nParams },
       decode,
       training: {
-        tokensPerSec: Math.round(throughput.tokens_per_second),
+        tokensPerSec: Math.round(tokensPerSec),
         device: throughput.device,
         modelGflopsAchieved: Number(achievedGflops.toFixed(2)),
         matmulPeakGflops: Number(peak.toFixed(1)),
