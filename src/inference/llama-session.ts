@@ -44,7 +44,7 @@ export class LlamaSession {
   /**
    * LoRA inputs for a batch in which row i runs on the adapter stack `stacks[i]` (base first). Each module's
    * stack is the rank concatenation of its adapters; shorter rows are zero-padded up to the batch's largest
-   * rank, which adds exactly nothing, and a module no row adapts gets rank 0.
+   * rank, which adds exactly nothing, and a module no row adapts gets one rank of zeros.
    */
   loraFeeds(stacks: LoraAdapter[][]): LoraFeeds {
     const feeds: LoraFeeds = {};
@@ -54,7 +54,9 @@ export class LlamaSession {
         const key = factorKey(layer, module);
         const [inF, outF] = this.spec.moduleShape(module);
         const ranks = stacks.map((stack) => stack.reduce((n, ad) => n + (ad.modules.get(key)?.rank ?? 0), 0));
-        const rank = Math.max(0, ...ranks);
+        // Never rank 0: onnxruntime's MatMul over an empty inner dimension leaves rows after the first
+        // uninitialised instead of zero (seen with onnxruntime-node 1.30); a zero rank-1 factor adds exactly 0.
+        const rank = Math.max(1, ...ranks);
         const a = new Float32Array(batch * rank * inF);
         const b = new Float32Array(batch * outF * rank);
         stacks.forEach((stack, row) => {

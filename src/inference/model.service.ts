@@ -8,6 +8,7 @@ import { InferenceError, InferenceErrorCode } from 'src/inference/inference.erro
 import { LlamaSession } from 'src/inference/llama-session';
 import { loadLoraAdapter } from 'src/inference/lora-adapter';
 import { ModelSpec, sha256File, WEIGHTS_FILE } from 'src/inference/model-spec';
+import { scoreBatch, ScoreResult } from 'src/inference/scoring';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
 
 const MB = 1024 * 1024;
@@ -41,7 +42,6 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
   private loadError: Error | null = null;
   private loading: Promise<void> | null = null;
   private readonly adapters: AdapterCache;
-  /** One batch at a time: onnxruntime already uses the threads it was given. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
@@ -103,16 +103,34 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
     const stacks = await Promise.all(
       requests.map((r) => Promise.all(r.adapterFolders.map((f) => this.adapters.get(f)))),
     );
-    const run = this.queue.then(() =>
+    const results = await this.serialised(() =>
       generateBatch(
         session,
         tokenizer,
         requests.map((r, i) => ({ prompt: r.prompt, params: r.params, adapters: stacks[i] })),
       ),
     );
-    this.queue = run.catch(() => undefined);
-    const results = await run;
     return results.map((result, i) => ({ ...result, adapterDigests: stacks[i].map((a) => a.digest) }));
+  }
+
+  /** Log-probabilities of texts (each encoded with <s>) under an adapter stack given by folders. */
+  async score(texts: string[], adapterFolders: string[]): Promise<ScoreResult[]> {
+    const { session, tokenizer } = this.model();
+    const adapters = await Promise.all(adapterFolders.map((f) => this.adapters.get(f)));
+    const encoded = await Promise.all(texts.map((t) => tokenizer.encode(t)));
+    return this.serialised(() =>
+      scoreBatch(
+        session,
+        encoded.map((tokenIds) => ({ tokenIds, adapters })),
+      ),
+    );
+  }
+
+  /** Runs model work one batch at a time: onnxruntime already uses the threads it was given. */
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   private model(): LoadedModel {

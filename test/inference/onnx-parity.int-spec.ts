@@ -4,6 +4,7 @@ import { generateBatch, GenerationParams } from 'src/inference/generator';
 import { LlamaSession } from 'src/inference/llama-session';
 import { loadLoraAdapter, LoraAdapter } from 'src/inference/lora-adapter';
 import { ModelSpec } from 'src/inference/model-spec';
+import { klDivergence, logSoftmax, scoreBatch } from 'src/inference/scoring';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
 import { PARITY_DIR, MODEL_DIR } from 'test/support/model-files';
 
@@ -74,5 +75,19 @@ describe('ONNX Runtime against PyTorch (the exported default model)', () => {
       const [alone] = await generateBatch(session, tokenizer, [request]);
       expect(together[i].tokenIds).toEqual(alone.tokenIds);
     }
+  });
+
+  it('scores sequences: next-token distributions as PyTorch, the same in a right-padded batch as alone', async () => {
+    const short = expected.inputIds.slice(0, 5);
+    const [full, part] = await scoreBatch(session, [
+      { tokenIds: expected.inputIds, adapters: [a0] },
+      { tokenIds: short, adapters: [] },
+    ]);
+    expect(maxAbsDiff(full.nextLogProbs, logSoftmax(Float32Array.from(expected.a0)))).toBeLessThan(1e-3);
+    const [alone] = await scoreBatch(session, [{ tokenIds: short, adapters: [] }]);
+    expect(maxAbsDiff(part.tokenLogProbs, alone.tokenLogProbs)).toBeLessThan(1e-4);
+    expect(part.tokenLogProbs).toHaveLength(short.length - 1);
+    expect(klDivergence(alone.nextLogProbs, alone.nextLogProbs)).toBeCloseTo(0, 6);
+    expect(klDivergence(full.nextLogProbs, alone.nextLogProbs)).toBeGreaterThan(0);
   });
 });
