@@ -175,6 +175,13 @@ def load_world(world_dir: str) -> World:
     return World(int(manifest["seed"]), SCALES[str(manifest["scale"])]().world)
 
 
+def initial_weights(source: str, device: torch.device) -> Dict[str, torch.Tensor]:
+    """Weights to start from: a model folder, or a pretraining checkpoint file (a finished or stopped phase)."""
+    if os.path.isfile(source):
+        return torch.load(source, map_location=device)["model"]
+    return LlamaForCausalLM.from_pretrained(source, device=device).state_dict()
+
+
 def lr_at(step: int, cfg: PretrainConfig) -> float:
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
@@ -217,10 +224,11 @@ def log(line: Dict[str, object], log_path: str) -> None:
 
 
 def run(world_dir: str, work: str, out: Optional[str], cfg: PretrainConfig, eval_every: int,
-        checkpoint_minutes: float, device_pref: Optional[str] = None, stop_at: Optional[int] = None
-        ) -> Dict[str, object]:
+        checkpoint_minutes: float, device_pref: Optional[str] = None, stop_at: Optional[int] = None,
+        init_from: Optional[str] = None) -> Dict[str, object]:
     """Train (or resume) to cfg.steps and export to ``out``; with ``stop_at``, checkpoint and return after that
-    step instead (a long run can be split across sessions)."""
+    step instead (a long run can be split across sessions). ``init_from`` starts from a saved model folder
+    instead of random weights (a second phase with another mixture)."""
     os.makedirs(work, exist_ok=True)
     device = select_device(device_pref)
     threads = torch.get_num_threads()
@@ -249,6 +257,9 @@ def run(world_dir: str, work: str, out: Optional[str], cfg: PretrainConfig, eval
         ema = state.get("loss", last_logged_loss(log_path))
         print(f"resuming at step {step}/{cfg.steps} ({elapsed / 60:.1f} min done)", flush=True)
     else:
+        if init_from:
+            model.load_state_dict(initial_weights(init_from, device))
+            print(f"starting from {init_from}", flush=True)
         n_params = sum(p.numel() for p in model.parameters())
         print(f"model: {n_params / 1e6:.2f}M parameters, vocab {vocab}, {cfg.num_hidden_layers} layers, "
               f"d={cfg.hidden_size}; {cfg.steps} steps of {cfg.batch_size}x{cfg.seq_len} tokens; "
