@@ -22,6 +22,7 @@ import shutil
 import sys
 from typing import Dict, Optional, Sequence, Tuple
 
+from . import model_card
 from .device import configure_threads
 from .evaluate import evaluate
 from .model import LlamaForCausalLM
@@ -78,10 +79,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         write(world_dir, args.seed, SCALES["full"](), "full")
     skills, consolidation = phases(args.seed, args.consolidation_steps)
     skills_dir = os.path.join(args.work, "pretrain")
-    run(world_dir, skills_dir, None, skills, eval_every=500, checkpoint_minutes=5.0, device_pref=args.device,
-        stop_at=SKILLS_STEPS)
-    run(world_dir, os.path.join(args.work, "consolidate"), args.out, consolidation, eval_every=500,
-        checkpoint_minutes=5.0, device_pref=args.device, init_from=os.path.join(skills_dir, "checkpoint.pt"))
+    first = run(world_dir, skills_dir, None, skills, eval_every=500, checkpoint_minutes=5.0,
+                device_pref=args.device, stop_at=SKILLS_STEPS)
+    second = run(world_dir, os.path.join(args.work, "consolidate"), args.out, consolidation, eval_every=500,
+                 checkpoint_minutes=5.0, device_pref=args.device,
+                 init_from=os.path.join(skills_dir, "checkpoint.pt"))
+    write_training_record(args.out, first, second)
 
     export_onnx(LlamaForCausalLM.from_pretrained(args.out), os.path.join(args.out, ONNX_NAME))
     print(f"exported {os.path.join(args.out, ONNX_NAME)}", flush=True)
@@ -100,7 +103,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         json.dump(figures, f, indent=2)
         f.write("\n")
     print(json.dumps(figures), flush=True)
+    print(f"wrote {model_card.write(args.out)}", flush=True)
     return 0
+
+
+def write_training_record(out: str, skills: Dict[str, object], consolidation: Dict[str, object]) -> None:
+    """training.json: both phases (steps, tokens, minutes, loss, configuration, device) and the model size."""
+    model = LlamaForCausalLM.from_pretrained(out)
+    record = {
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "phases": [{"name": "skills", **skills}, {"name": "consolidation", **consolidation}],
+    }
+    with open(os.path.join(out, "training.json"), "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=2)
+        f.write("\n")
 
 
 if __name__ == "__main__":
