@@ -16,15 +16,15 @@ const common = {
   testEnvironment: '<rootDir>/test/support/node-environment.js',
 };
 module.exports = {
+  // Integration files start the whole gateway (database, Redis, the model); on a busy 2-core machine that can
+  // take longer than Jest's default 5 s. (A global option: projects do not read it.)
+  testTimeout: 30_000,
   projects: [
     { ...common, displayName: 'unit', rootDir: __dirname, testMatch: ['<rootDir>/src/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'integration',
       rootDir: __dirname,
-      // Each file starts the whole gateway (database, Redis, the model); on a busy 2-core machine that can take
-      // longer than Jest's default 5 s.
-      testTimeout: 30_000,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/test/**/*.int-spec.ts'],
     },
   ],

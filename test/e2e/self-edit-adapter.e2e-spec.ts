@@ -140,5 +140,5 @@ describe('a self-edit adapter teaches the served model an unseen passage', () =>
     // The base model itself is unchanged.
     const again = await Promise.all(passage.questions.map((q) => answer(q)));
     expect(again.map((a) => a.answer)).toEqual(before.map((a) => a.answer));
-  });
+  }, 180_000);
 });
