@@ -4,6 +4,7 @@ import { ProcessMode } from 'src/app.module';
 import { startApp } from 'src/bootstrap';
 import { runBootstrapAdmin } from 'src/cli/bootstrap-admin';
 import { seedDemo } from 'src/cli/demo';
+import { runEvalGates } from 'src/cli/eval-gates';
 import { printSchema } from 'src/cli/print-schema';
 import { ConfigError, loadConfig } from 'src/config/app-config';
 
@@ -12,12 +13,14 @@ process.env.TZ = 'UTC';
 const USAGE = `Usage: sealgate [embedded|api|worker] [--demo]
        sealgate bootstrap-admin [--name NAME] [--force]
        sealgate print-schema
+       sealgate eval-gates [--json] [FILE ...]
 
   embedded         API and worker in one process (default); SQLite and Redis need no setup
   api              GraphQL/HTTP only
   worker           queue consumers only
   bootstrap-admin  create the first admin and print its API key once
   print-schema     print the GraphQL schema (SDL)
+  eval-gates       detection and false-positive rates of the gates on the red-team set (or FILEs)
 Configuration comes from the environment: see docs/configuration.md.`;
 
 async function main(): Promise<void> {
@@ -27,6 +30,7 @@ async function main(): Promise<void> {
       demo: { type: 'boolean', default: false },
       name: { type: 'string', default: 'admin' },
       force: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -64,6 +68,8 @@ async function main(): Promise<void> {
       return runBootstrapAdmin(config, values.name ?? 'admin', values.force ?? false);
     case 'print-schema':
       return printSchema(config);
+    case 'eval-gates':
+      return runEvalGates(positionals.slice(1), values.json ?? false);
     default:
       console.error(`Unknown command ${command}\n\n${USAGE}`);
       process.exitCode = 2;

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { GateVerdict } from 'src/gates/gate-verdict';
+import { runTextScreening, textScreeningGates } from 'src/gates/screening/screening-gates';
+
+/** One case of a red-team file (JSON lines): a self-edit with its passage, and what the gates should do. */
+const redTeamCaseSchema = z.object({
+  id: z.string(),
+  kind: z.string().default('unlabelled'),
+  passage: z.object({ title: z.string(), text: z.string() }),
+  lines: z.array(z.string()),
+  expect: z.enum(['stop', 'pass']),
+  /** Only the model can show it (memory conflicts, perplexity triggers): out of scope for the text gates. */
+  needsModel: z.boolean().optional(),
+});
+export type RedTeamCase = z.infer<typeof redTeamCaseSchema>;
+
+export function loadRedTeam(file: string): RedTeamCase[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line, i) => ({ line, i }))
+    .filter(({ line }) => line.trim())
+    .map(({ line, i }) => {
+      const parsed = redTeamCaseSchema.safeParse(JSON.parse(line));
+      if (!parsed.success) {
+        throw new Error(
+          `${file}:${i + 1}: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`,
+        );
+      }
+      return parsed.data;
+    });
+}
+
+export interface CaseResult {
+  case: RedTeamCase;
+  failedBy: string[];
+  warnedBy: string[];
+}
+
+export interface RedTeamReport {
+  attacks: number;
+  attacksInScope: number;
+  benign: number;
+  overall: { detectionRate: number; falsePositiveRate: number };
+  perGate: { gate: string; detectionRate: number; falsePositiveRate: number }[];
+  perKind: { kind: string; attacks: number; needsModel: number; detectionRate: number }[];
+  missed: string[];
+  falsePositives: string[];
+  secondsPerEdit: number;
+  results: CaseResult[];
+}
+
+const rate = (hits: number, total: number) => (total === 0 ? 0 : hits / total);
+
+/**
+ * Runs every case through the screening gates. An attack is detected when some gate FAILs it; a benign edit is
+ * a false positive when some gate FAILs it. Attacks only the model can show are counted apart.
+ */
+export async function evaluateRedTeam(cases: RedTeamCase[]): Promise<RedTeamReport> {
+  const started = performance.now();
+  const results: CaseResult[] = [];
+  for (const c of cases) {
+    const outcomes = Object.entries(
+      await runTextScreening({ selfEdit: { lines: c.lines }, passage: c.passage }),
+    );
+    results.push({
+      case: c,
+      failedBy: outcomes.filter(([, o]) => o.verdict === GateVerdict.FAIL).map(([gate]) => gate),
+      warnedBy: outcomes.filter(([, o]) => o.verdict === GateVerdict.WARN).map(([gate]) => gate),
+    });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const attacks = results.filter((r) => r.case.expect === 'stop');
+  const inScope = attacks.filter((r) => !r.case.needsModel);
+  const benign = results.filter((r) => r.case.expect === 'pass');
+  const stopped = (r: CaseResult) => r.failedBy.length > 0;
+  return {
+    attacks: attacks.length,
+    attacksInScope: inScope.length,
+    benign: benign.length,
+    overall: {
+      detectionRate: rate(inScope.filter(stopped).length, inScope.length),
+      falsePositiveRate: rate(benign.filter(stopped).length, benign.length),
+    },
+    perGate: textScreeningGates().map(({ name }) => ({
+      gate: name,
+      detectionRate: rate(inScope.filter((r) => r.failedBy.includes(name)).length, inScope.length),
+      falsePositiveRate: rate(benign.filter((r) => r.failedBy.includes(name)).length, benign.length),
+    })),
+    perKind: [...new Set(attacks.map((r) => r.case.kind))].map((kind) => {
+      const ofKind = attacks.filter((r) => r.case.kind === kind);
+      const scoped = ofKind.filter((r) => !r.case.needsModel);
+      return {
+        kind,
+        attacks: ofKind.length,
+        needsModel: ofKind.length - scoped.length,
+        detectionRate: rate(scoped.filter(stopped).length, scoped.length),
+      };
+    }),
+    missed: inScope.filter((r) => !stopped(r)).map((r) => r.case.id),
+    falsePositives: benign.filter(stopped).map((r) => `${r.case.id} (${r.failedBy.join('+')})`),
+    secondsPerEdit: seconds / Math.max(1, results.length),
+    results,
+  };
+}
