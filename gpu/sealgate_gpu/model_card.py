@@ -81,7 +81,7 @@ def render(model_dir: str) -> str:
         "`npm run train:base` reproduces it (`gpu/sealgate_gpu/build_default.py`): the seed-7 world, then",
         "pretraining from random weights in two phases, each resumable from its checkpoint.",
         "",
-        "| phase | steps | tokens | minutes | final loss | device |",
+        "| phase | steps | tokens | minutes in training steps | final loss | device |",
         "|---|---|---|---|---|---|",
     ]
     for phase in phases:

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { answerMatches } from 'src/evaluation/answer-match';
 import { AdapterStore } from 'src/inference/adapter-store';
@@ -97,7 +97,7 @@ describe('a self-edit adapter teaches the served model an unseen passage', () =>
       passage: { title: passage.title, text: passage.passage },
     });
     const trained = await trainer.train({
-      base_model: MODEL_DIR,
+      base_model: resolve(MODEL_DIR), // the trainer runs in gpu/
       sequences,
       lora: { r: 16, alpha: 32, target_modules: [...LORA_TARGET_MODULES] },
       output_dir: join(work, 'adapter'),
