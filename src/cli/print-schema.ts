@@ -9,7 +9,8 @@ export function schemaSdl(app: INestApplication): string {
 }
 
 export async function printSchema(config: AppConfig): Promise<void> {
-  const started = await startApp('api', { ...config, LOG_LEVEL: 'warn' }, false);
+  // Silent: logs go to stdout, which holds the schema (a missing model, say, would land in the file).
+  const started = await startApp('api', { ...config, LOG_LEVEL: 'silent' }, false);
   try {
     process.stdout.write(schemaSdl(started.app));
   } finally {
