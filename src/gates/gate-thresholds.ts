@@ -5,6 +5,12 @@ import { GateError, GateErrorCode } from 'src/gates/gates.errors';
 /** A count threshold: a whole number of lines or findings, at least 1 (0 would fail every edit). */
 export const countThreshold = (defaultValue: number) => z.number().int().min(1).default(defaultValue);
 
+/** Thresholds of a gate that counts offending lines: WARN from `warnAtLines`, FAIL from `failAtLines`. */
+export const lineCountThresholds = z
+  .object({ warnAtLines: countThreshold(1), failAtLines: countThreshold(1) })
+  .strict();
+export type LineCountThresholds = z.infer<typeof lineCountThresholds>;
+
 /** A share threshold in [0, 1]. */
 export const shareThreshold = (defaultValue: number) => z.number().min(0).max(1).default(defaultValue);
 

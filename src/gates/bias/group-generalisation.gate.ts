@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { verdictForCount } from 'src/gates/gate';
-import { countThreshold } from 'src/gates/gate-thresholds';
+import { lineCountThresholds, LineCountThresholds } from 'src/gates/gate-thresholds';
 import groupTerms from 'src/gates/bias/group-terms.json';
 import {
   LineFinding,
@@ -11,14 +10,9 @@ import {
   shorten,
 } from 'src/gates/screening/screening-gate';
 
-const thresholdsSchema = z
-  .object({
-    /** Self-edit lines that generalise about a group. */
-    warnAtLines: countThreshold(1),
-    failAtLines: countThreshold(1),
-  })
-  .strict();
-export type GroupGeneralisationThresholds = z.infer<typeof thresholdsSchema>;
+/** Counts self-edit lines that generalise about a group. */
+const thresholdsSchema = lineCountThresholds;
+export type GroupGeneralisationThresholds = LineCountThresholds;
 
 type Axis = keyof typeof groupTerms.axes;
 

@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { verdictForCount } from 'src/gates/gate';
-import { countThreshold } from 'src/gates/gate-thresholds';
+import { lineCountThresholds, LineCountThresholds } from 'src/gates/gate-thresholds';
 import { INJECTION_PATTERNS, InjectionFamily } from 'src/gates/poisoning/injection-patterns';
 import {
   LineFinding,
@@ -12,14 +11,9 @@ import {
 } from 'src/gates/screening/screening-gate';
 import { sentences } from 'src/gates/screening/text/words';
 
-const thresholdsSchema = z
-  .object({
-    /** Offending lines (self-edit lines plus passage sentences) from which the edit is flagged / stopped. */
-    warnAtLines: countThreshold(1),
-    failAtLines: countThreshold(1),
-  })
-  .strict();
-export type InjectionThresholds = z.infer<typeof thresholdsSchema>;
+/** Counts offending lines: self-edit lines plus passage sentences. */
+const thresholdsSchema = lineCountThresholds;
+export type InjectionThresholds = LineCountThresholds;
 
 /** Instruction and prompt-injection content in a self-edit line or in its passage (both are trained on). */
 export class InjectionGate extends TextScreeningGate<InjectionThresholds> {

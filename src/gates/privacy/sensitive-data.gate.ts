@@ -1,6 +1,5 @@
-import { z } from 'zod';
 import { verdictForCount } from 'src/gates/gate';
-import { countThreshold } from 'src/gates/gate-thresholds';
+import { lineCountThresholds, LineCountThresholds } from 'src/gates/gate-thresholds';
 import { SENSITIVE_PATTERNS, SensitiveCategory } from 'src/gates/privacy/sensitive-data-patterns';
 import {
   LineFinding,
@@ -13,14 +12,9 @@ import {
 } from 'src/gates/screening/screening-gate';
 import { sentences } from 'src/gates/screening/text/words';
 
-const thresholdsSchema = z
-  .object({
-    /** Lines (self-edit lines plus passage sentences) holding a secret or personal data. */
-    warnAtLines: countThreshold(1),
-    failAtLines: countThreshold(1),
-  })
-  .strict();
-export type SensitiveDataThresholds = z.infer<typeof thresholdsSchema>;
+/** Counts lines (self-edit lines plus passage sentences) holding a secret or personal data. */
+const thresholdsSchema = lineCountThresholds;
+export type SensitiveDataThresholds = LineCountThresholds;
 
 interface SensitiveMatch {
   kind: string;
