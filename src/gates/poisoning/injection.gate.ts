@@ -6,10 +6,9 @@ import {
   ScreeningAssessment,
   ScreeningInput,
   TextScreeningGate,
-  selfEditLines,
+  trainedLines,
   shorten,
 } from 'src/gates/screening/screening-gate';
-import { sentences } from 'src/gates/screening/text/words';
 
 /** Counts offending lines: self-edit lines plus passage sentences. */
 const thresholdsSchema = lineCountThresholds;
@@ -22,10 +21,9 @@ export class InjectionGate extends TextScreeningGate<InjectionThresholds> {
   readonly thresholdsSchema = thresholdsSchema;
 
   protected assess(input: ScreeningInput, thresholds: InjectionThresholds): ScreeningAssessment {
-    const findings = [
-      ...selfEditLines(input).flatMap(({ line, text }) => findInjections(text, 'self-edit', line)),
-      ...sentences(input.passage.text).flatMap((text, line) => findInjections(text, 'passage', line)),
-    ];
+    const findings = trainedLines(input).flatMap(({ source, line, text }) =>
+      findInjections(text, source, line),
+    );
     const offendingLines = new Set(findings.map((f) => `${f.source}:${f.line}`)).size;
     return {
       verdict: verdictForCount(offendingLines, {

@@ -7,10 +7,9 @@ import {
   ScreeningInput,
   TextScreeningGate,
   redact,
-  selfEditLines,
+  trainedLines,
   shorten,
 } from 'src/gates/screening/screening-gate';
-import { sentences } from 'src/gates/screening/text/words';
 
 /** Counts lines (self-edit lines plus passage sentences) holding a secret or personal data. */
 const thresholdsSchema = lineCountThresholds;
@@ -35,10 +34,9 @@ export class SensitiveDataGate extends TextScreeningGate<SensitiveDataThresholds
   readonly thresholdsSchema = thresholdsSchema;
 
   protected assess(input: ScreeningInput, thresholds: SensitiveDataThresholds): ScreeningAssessment {
-    const findings = [
-      ...selfEditLines(input).flatMap(({ line, text }) => lineFindings(text, 'self-edit', line)),
-      ...sentences(input.passage.text).flatMap((text, line) => lineFindings(text, 'passage', line)),
-    ];
+    const findings = trainedLines(input).flatMap(({ source, line, text }) =>
+      lineFindings(text, source, line),
+    );
     const linesWith = (category: SensitiveCategory) =>
       new Set(findings.filter((f) => f.category === category).map((f) => `${f.source}:${f.line}`)).size;
     const offendingLines = new Set(findings.map((f) => `${f.source}:${f.line}`)).size;

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { Gate, GateOutcome, GateThresholds, JsonValue } from 'src/gates/gate';
 import { GateVerdict } from 'src/gates/gate-verdict';
+import { sentences } from 'src/gates/screening/text/words';
 
 /** What a screening gate sees: the proposed lines and the passage they claim to come from. */
 export interface ScreeningInput {
@@ -54,6 +55,16 @@ export function selfEditLines(input: ScreeningInput): { line: number; text: stri
   return input.selfEdit.lines
     .map((text, line) => ({ line, text }))
     .filter(({ text }) => text.trim().length > 0);
+}
+
+/** Everything that will be trained on, line by line: the self-edit's lines, then the passage's sentences. */
+export function trainedLines(
+  input: ScreeningInput,
+): { source: LineFinding['source']; line: number; text: string }[] {
+  return [
+    ...selfEditLines(input).map(({ line, text }) => ({ source: 'self-edit' as const, line, text })),
+    ...sentences(input.passage.text).map((text, line) => ({ source: 'passage' as const, line, text })),
+  ];
 }
 
 /** Keeps evidence readable and keeps secrets out of reports: long matches are cut. */
