@@ -1,4 +1,5 @@
 import { InitialSchema1764032400000 } from 'migrations/1764032400000-initial-schema';
+import { PipelineRuns1764046800000 } from 'migrations/1764046800000-pipeline-runs';
 
 /** Every migration, oldest first. Listed explicitly so a build never depends on a file glob. */
-export const migrations = [InitialSchema1764032400000];
+export const migrations = [InitialSchema1764032400000, PipelineRuns1764046800000];

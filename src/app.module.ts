@@ -14,6 +14,7 @@ import { AllExceptionsFilter } from 'src/common/errors/all-exceptions.filter';
 import { graphqlOptions } from 'src/common/graphql/graphql.config';
 import { QueryLimitsPlugin } from 'src/common/graphql/query-limits.plugin';
 import { DatabaseModule } from 'src/database/database.module';
+import { GatesModule } from 'src/gates/gates.module';
 import { HealthController } from 'src/health/health.controller';
 import { InferenceModule } from 'src/inference/inference.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
@@ -78,6 +79,7 @@ export class AppModule {
         ChannelsModule,
         KnowledgeModule,
         SelfEditsModule,
+        GatesModule,
         InferenceModule,
         ...(serves ? [GraphQLModule.forRoot<ApolloDriverConfig>(graphqlOptions())] : []),
         ...(works ? [WorkerModule] : []),

@@ -7,6 +7,10 @@ import { ChannelEntity } from 'src/channels/channel.entity';
 export class ChannelsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
+  findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<ChannelEntity | null> {
+    return manager.getRepository(ChannelEntity).findOneBy({ id });
+  }
+
   findByName(name: string, manager: EntityManager = this.dataSource.manager): Promise<ChannelEntity | null> {
     return manager.getRepository(ChannelEntity).findOneBy({ name });
   }

@@ -27,6 +27,12 @@ export class ChannelsService {
     return this.repository.list();
   }
 
+  async get(id: string): Promise<ChannelEntity> {
+    const channel = await this.repository.findById(id);
+    if (!channel) throw CommonError.notFound('Channel', id);
+    return channel;
+  }
+
   async getByName(name: string): Promise<ChannelEntity> {
     const channel = await this.repository.findByName(name);
     if (!channel) throw CommonError.notFound('Channel', name);

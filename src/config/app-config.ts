@@ -31,6 +31,7 @@ export const appConfigSchema = z.object({
     .regex(/^[a-z0-9_-]+$/)
     .default('sealgate'),
   POLICY_FILE: z.string().min(1).default('policies/access.yaml'),
+  CHANNEL_POLICY_FILE: z.string().min(1).default('policies/channels.yaml'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GRAPHQL_MAX_DEPTH: intFromEnv(8, 2, 64),
   GRAPHQL_MAX_COMPLEXITY: intFromEnv(2000, 10, 1_000_000),
@@ -42,6 +43,9 @@ export const appConfigSchema = z.object({
   ADAPTER_CACHE_MB: intFromEnv(256, 1, 1_048_576),
   ADAPTER_MAX_MB: intFromEnv(64, 1, 65_536),
   GENERATION_MAX_TOKENS: intFromEnv(256, 1, 32_768),
+  /** Attempts of a pipeline stage before its edit is FAILED, and the first retry delay (doubling each time). */
+  PIPELINE_ATTEMPTS: intFromEnv(5, 1, 100),
+  PIPELINE_BACKOFF_MS: intFromEnv(2_000, 1, 3_600_000),
 });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;

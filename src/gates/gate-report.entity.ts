@@ -11,6 +11,8 @@ export class GateReportEntity {
   @ManyToOne(() => SelfEditEntity, { onDelete: 'RESTRICT' })
   @JoinColumn({ name: 'selfEditId' })
   selfEdit?: SelfEditEntity;
+  /** The pipeline run of the edit that produced it; only the latest run's reports decide. */
+  @IntColumn() pipelineRun!: number;
   @StringColumn(64) gate!: string;
   @StringColumn(32) gateVersion!: string;
   @StringColumn(8) verdict!: GateVerdict;

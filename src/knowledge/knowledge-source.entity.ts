@@ -9,6 +9,12 @@ export interface Provenance {
   notes?: string;
 }
 
+export interface PassageQuestion {
+  question: string;
+  answer: string;
+  aliases?: string[];
+}
+
 /** A passage of new knowledge and where it came from. Immutable once stored. */
 @Entity('knowledge_sources')
 export class KnowledgeSourceEntity {
@@ -17,6 +23,8 @@ export class KnowledgeSourceEntity {
   @TextColumn() passage!: string;
   @StringColumn(2048, { nullable: true }) sourceUri!: string | null;
   @JsonColumn({ nullable: true }) provenance!: Provenance | null;
+  /** Questions on the passage with reference answers, when the submitter has them (the SEAL reward's target). */
+  @JsonColumn({ nullable: true }) questions!: PassageQuestion[] | null;
   @Index() @StringColumn(64) contentSha256!: string;
   @Index() @RefColumn() submittedById!: string;
   @ManyToOne(() => PrincipalEntity, { onDelete: 'RESTRICT' })

@@ -9,6 +9,13 @@ export class ProvenanceModel {
   @Field(() => String, { nullable: true }) notes?: string;
 }
 
+@ObjectType('PassageQuestion')
+export class PassageQuestionModel {
+  @Field() question!: string;
+  @Field() answer!: string;
+  @Field(() => [String]) aliases!: string[];
+}
+
 @ObjectType('KnowledgeSource', { description: 'A passage of new knowledge and where it came from.' })
 export class KnowledgeSourceModel {
   @Field(() => ID) id!: string;
@@ -16,6 +23,8 @@ export class KnowledgeSourceModel {
   @Field() passage!: string;
   @Field(() => String, { nullable: true }) sourceUri!: string | null;
   @Field(() => ProvenanceModel, { nullable: true }) provenance!: ProvenanceModel | null;
+  @Field(() => [PassageQuestionModel], { description: 'Questions on the passage with reference answers.' })
+  questions!: PassageQuestionModel[];
   @Field({ description: 'SHA-256 of the passage text.' }) contentSha256!: string;
   @Field(() => ID) submittedById!: string;
   @Field() createdAt!: Date;
@@ -27,6 +36,7 @@ export class KnowledgeSourceModel {
       passage: e.passage,
       sourceUri: e.sourceUri,
       provenance: e.provenance,
+      questions: (e.questions ?? []).map((q) => ({ ...q, aliases: q.aliases ?? [] })),
       contentSha256: e.contentSha256,
       submittedById: e.submittedById,
       createdAt: e.createdAt,

@@ -7,7 +7,7 @@ import { TransactionRunner } from 'src/database/transaction-runner';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
-import { KnowledgeSourceEntity, Provenance } from 'src/knowledge/knowledge-source.entity';
+import { KnowledgeSourceEntity, PassageQuestion, Provenance } from 'src/knowledge/knowledge-source.entity';
 import { KnowledgeRepository } from 'src/knowledge/knowledge.repository';
 
 export interface NewKnowledgeSource {
@@ -15,6 +15,7 @@ export interface NewKnowledgeSource {
   passage: string;
   sourceUri?: string | null;
   provenance?: Provenance | null;
+  questions?: PassageQuestion[] | null;
 }
 
 @Injectable()
@@ -52,6 +53,7 @@ export class KnowledgeService {
           passage: input.passage,
           sourceUri: input.sourceUri ?? null,
           provenance: input.provenance ?? null,
+          questions: input.questions?.length ? input.questions : null,
           contentSha256: sha256Hex(input.passage),
           submittedById,
           createdAt: new Date(),

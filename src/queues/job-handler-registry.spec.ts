@@ -13,6 +13,25 @@ class VerifyHandler {
   }
 }
 
+/** The other jobs, so a registry can be complete. */
+@Injectable()
+class PipelineHandlers {
+  @JobHandler(JobName.SCREEN_SELF_EDIT)
+  screen() {
+    return Promise.resolve('screened');
+  }
+
+  @JobHandler(JobName.TRAIN_CANDIDATE)
+  train() {
+    return Promise.resolve('trained');
+  }
+
+  @JobHandler(JobName.EVALUATE_CANDIDATE)
+  evaluate() {
+    return Promise.resolve('evaluated');
+  }
+}
+
 @Injectable()
 class SecondVerifyHandler {
   @JobHandler(JobName.VERIFY_AUDIT_CHAIN)
@@ -31,7 +50,7 @@ const registryWith = async (...providers: (new () => object)[]) => {
 
 describe('JobHandlerRegistry', () => {
   it('finds exactly one handler per job', async () => {
-    const registry = await registryWith(VerifyHandler);
+    const registry = await registryWith(VerifyHandler, PipelineHandlers);
     expect(registry.build().size).toBe(Object.values(JobName).length);
     await expect(
       registry.get(JobName.VERIFY_AUDIT_CHAIN)({ requestedBy: 't' }, () => Promise.resolve()),
@@ -39,12 +58,14 @@ describe('JobHandlerRegistry', () => {
   });
 
   it('refuses to start when a job has no handler', async () => {
-    await expect(registryWith().then((r) => r.build())).rejects.toThrow(/verify-audit-chain has no handler/);
+    await expect(registryWith(PipelineHandlers).then((r) => r.build())).rejects.toThrow(
+      /verify-audit-chain has no handler/,
+    );
   });
 
   it('refuses to start when a job has two handlers', async () => {
-    await expect(registryWith(VerifyHandler, SecondVerifyHandler).then((r) => r.build())).rejects.toThrow(
-      /has 2 handlers/,
-    );
+    await expect(
+      registryWith(VerifyHandler, SecondVerifyHandler, PipelineHandlers).then((r) => r.build()),
+    ).rejects.toThrow(/has 2 handlers/);
   });
 });

@@ -1,21 +1,38 @@
 /** Every queue sealgate uses. */
 export enum QueueName {
   maintenance = 'maintenance',
+  /** The gate pipeline of self-edits: screening, candidate training, evaluation. */
+  pipeline = 'pipeline',
 }
 
 /** Every job; each must have exactly one handler or the worker refuses to start. */
 export enum JobName {
   VERIFY_AUDIT_CHAIN = 'verify-audit-chain',
+  SCREEN_SELF_EDIT = 'screen-self-edit',
+  TRAIN_CANDIDATE = 'train-candidate',
+  EVALUATE_CANDIDATE = 'evaluate-candidate',
+}
+
+/** One pipeline run of one self-edit. */
+export interface PipelineJob {
+  selfEditId: string;
+  pipelineRun: number;
 }
 
 /** The typed payload of each job. */
 export interface JobPayloads {
   [JobName.VERIFY_AUDIT_CHAIN]: { requestedBy: string };
+  [JobName.SCREEN_SELF_EDIT]: PipelineJob;
+  [JobName.TRAIN_CANDIDATE]: PipelineJob;
+  [JobName.EVALUATE_CANDIDATE]: PipelineJob;
 }
 
 /** Which queue carries each job. */
 export const queueOfJob: Record<JobName, QueueName> = {
   [JobName.VERIFY_AUDIT_CHAIN]: QueueName.maintenance,
+  [JobName.SCREEN_SELF_EDIT]: QueueName.pipeline,
+  [JobName.TRAIN_CANDIDATE]: QueueName.pipeline,
+  [JobName.EVALUATE_CANDIDATE]: QueueName.pipeline,
 };
 
 /** Retries with exponential backoff; an infrastructure failure never counts as success. */
@@ -25,3 +42,6 @@ export const defaultJobOptions = {
   removeOnComplete: { age: 7 * 24 * 3600, count: 10_000 },
   removeOnFail: { age: 30 * 24 * 3600 },
 };
+
+/** The name of the flow producer that starts pipeline runs. */
+export const PIPELINE_FLOW = 'pipeline-flow';

@@ -2,7 +2,7 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bullmq';
 import { AppConfig } from 'src/config/app-config';
 import { JobsService } from 'src/queues/jobs.service';
-import { QueueName } from 'src/queues/queue-names';
+import { PIPELINE_FLOW, QueueName } from 'src/queues/queue-names';
 
 /** BullMQ on the resolved Redis; producers only. Workers live in WorkerModule. */
 @Global()
@@ -18,6 +18,7 @@ export class QueuesModule {
           connection: { url: redisUrl, maxRetriesPerRequest: null },
         }),
         ...Object.values(QueueName).map((name) => BullModule.registerQueue({ name })),
+        BullModule.registerFlowProducer({ name: PIPELINE_FLOW }),
       ],
       providers: [JobsService],
       exports: [JobsService, BullModule],

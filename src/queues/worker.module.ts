@@ -4,10 +4,37 @@ import { AuditJobs } from 'src/audit/audit.jobs';
 import { JobDispatcher } from 'src/queues/job-dispatcher';
 import { JobHandlerRegistry } from 'src/queues/job-handler-registry';
 import { MaintenanceProcessor } from 'src/queues/maintenance.processor';
+import { ChannelsModule } from 'src/channels/channels.module';
+import { GatesModule } from 'src/gates/gates.module';
+import { InferenceModule } from 'src/inference/inference.module';
+import { KnowledgeModule } from 'src/knowledge/knowledge.module';
+import { CandidateTrainer } from 'src/pipeline/candidate-trainer.service';
+import { PipelineProcessor } from 'src/pipeline/pipeline.processor';
+import { PipelineRecovery } from 'src/pipeline/pipeline-recovery';
+import { PipelineStages } from 'src/pipeline/pipeline.stages';
+import { PipelineModule } from 'src/pipeline/pipeline.module';
+import { SelfEditsModule } from 'src/self-edits/self-edits.module';
 
 /** Loaded only in `worker` and `embedded` mode: queue consumers and the job handlers they dispatch to. */
 @Module({
-  imports: [DiscoveryModule],
-  providers: [JobHandlerRegistry, JobDispatcher, MaintenanceProcessor, AuditJobs],
+  imports: [
+    DiscoveryModule,
+    ChannelsModule,
+    GatesModule,
+    InferenceModule,
+    KnowledgeModule,
+    PipelineModule,
+    SelfEditsModule,
+  ],
+  providers: [
+    JobHandlerRegistry,
+    JobDispatcher,
+    MaintenanceProcessor,
+    AuditJobs,
+    PipelineProcessor,
+    PipelineStages,
+    CandidateTrainer,
+    PipelineRecovery,
+  ],
 })
 export class WorkerModule {}

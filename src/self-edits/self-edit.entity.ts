@@ -38,6 +38,8 @@ export class SelfEditEntity {
   proposedBy?: PrincipalEntity;
   @TimeColumn() createdAt!: Date;
   @TimeColumn() updatedAt!: Date;
+  /** Which run through the gates this is: 1, then one more for each retry after an infrastructure failure. */
+  @IntColumn() pipelineRun!: number;
   /** Optimistic lock: every status change is conditional on the version read. */
   @IntColumn() version!: number;
 }

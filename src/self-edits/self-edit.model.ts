@@ -29,6 +29,8 @@ export class SelfEditModel {
   @Field(() => String, { nullable: true }) statusReason!: string | null;
   @Field(() => [SelfEditStatus], { description: 'Where the lifecycle allows this edit to go next.' })
   nextStatuses!: SelfEditStatus[];
+  @Field(() => Int, { description: 'The run through the gates: 1, plus one per retry after a FAILED run.' })
+  pipelineRun!: number;
   @Field(() => ID) proposedById!: string;
   @Field() createdAt!: Date;
   @Field() updatedAt!: Date;
@@ -46,6 +48,7 @@ export class SelfEditModel {
       status: e.status,
       statusReason: e.statusReason,
       nextStatuses: [...allowedTransitions[e.status]],
+      pipelineRun: e.pipelineRun,
       proposedById: e.proposedById,
       createdAt: e.createdAt,
       updatedAt: e.updatedAt,

@@ -33,7 +33,7 @@ export class SelfEditsRepository {
     manager: EntityManager,
     id: string,
     expectedVersion: number,
-    changes: Pick<SelfEditEntity, 'status' | 'statusReason' | 'updatedAt'>,
+    changes: Pick<SelfEditEntity, 'status' | 'statusReason' | 'pipelineRun' | 'updatedAt'>,
   ): Promise<boolean> {
     const result = await manager
       .getRepository(SelfEditEntity)

@@ -40,4 +40,15 @@ export class SelfEditsResolver {
   ): Promise<SelfEditModel> {
     return SelfEditModel.from(await this.service.propose(auth, input));
   }
+
+  @Mutation(() => SelfEditModel, {
+    description: 'Starts a new run through every gate for an edit whose last run FAILED (infrastructure).',
+  })
+  @CheckPolicy(Action.create, Subject.SelfEdit)
+  async retrySelfEdit(
+    @Auth() auth: AuthContext,
+    @Args('id', { type: () => ID }, ParseUUIDPipe) id: string,
+  ): Promise<SelfEditModel> {
+    return SelfEditModel.from(await this.service.retry(auth, id));
+  }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { Actor } from 'src/common/actor';
 import { CommonError } from 'src/common/errors/domain-error';
 import { sha256Hex } from 'src/common/sha256';
@@ -9,6 +10,7 @@ import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
 import { ChannelsService } from 'src/channels/channels.service';
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
+import { PipelineLauncher } from 'src/pipeline/pipeline-launcher';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { canTransition, SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditKind, SelfEditOrigin, TrainingHyperparameters } from 'src/self-edits/self-edit.types';
@@ -25,12 +27,15 @@ export interface NewSelfEdit {
 
 @Injectable()
 export class SelfEditsService {
+  private readonly logger = new Logger(SelfEditsService.name);
+
   constructor(
     private readonly repository: SelfEditsRepository,
     private readonly transactions: TransactionRunner,
     private readonly audit: AuditService,
     private readonly channels: ChannelsService,
     private readonly knowledge: KnowledgeService,
+    private readonly pipeline: PipelineLauncher,
   ) {}
 
   async get(id: string): Promise<SelfEditEntity> {
@@ -53,6 +58,46 @@ export class SelfEditsService {
    * model generates itself (SEAL) come through here too, with origin GENERATED.
    */
   async proposeAs(actor: Actor, input: NewSelfEdit, origin: SelfEditOrigin): Promise<SelfEditEntity> {
+    const edit = await this.store(actor, input, origin);
+    await this.startPipeline(edit);
+    return edit;
+  }
+
+  /**
+   * Starts a new pipeline run of an edit whose last run FAILED for an infrastructure reason. Every gate runs
+   * again from the start: nothing from the failed run counts.
+   */
+  async retry(ctx: AuthContext, id: string): Promise<SelfEditEntity> {
+    const edit = await this.get(id);
+    ctx.assertCan(Action.create, Subject.SelfEdit, edit);
+    if (edit.status !== SelfEditStatus.FAILED) {
+      throw new SelfEditError(
+        SelfEditErrorCode.ILLEGAL_TRANSITION,
+        `Only a FAILED self-edit can be retried; this one is ${edit.status}`,
+        { from: edit.status, to: SelfEditStatus.PROPOSED },
+      );
+    }
+    const again = await this.transition(ctx.actor, id, SelfEditStatus.PROPOSED, 'retry after failure');
+    await this.startPipeline(again);
+    return again;
+  }
+
+  /**
+   * The edit is stored before its run is queued; if queueing fails, it stays PROPOSED and the next worker start
+   * queues it (PipelineRecovery), so a Redis outage loses no proposal.
+   */
+  private async startPipeline(edit: SelfEditEntity): Promise<void> {
+    try {
+      await this.pipeline.start(edit);
+    } catch (err) {
+      this.logger.error(
+        { err, selfEditId: edit.id },
+        'could not queue the pipeline run; a worker restart will',
+      );
+    }
+  }
+
+  private async store(actor: Actor, input: NewSelfEdit, origin: SelfEditOrigin): Promise<SelfEditEntity> {
     if (!actor.id) throw new Error('A self-edit must be proposed by a principal');
     const proposedById = actor.id;
     if (input.kind !== SelfEditKind.manual && !input.knowledgeSourceId) {
@@ -85,6 +130,7 @@ export class SelfEditsService {
           status: SelfEditStatus.PROPOSED,
           statusReason: null,
           proposedById,
+          pipelineRun: 1,
           createdAt: now,
           updatedAt: now,
           version: 1,
@@ -108,12 +154,14 @@ export class SelfEditsService {
   /**
    * The only way a self-edit changes status: checked against the lifecycle, conditional on the version read
    * (so two workers cannot both move the same edit), and recorded in the audit log in the same transaction.
+   * `alongside` runs in that transaction too, before the move (e.g. storing the gate reports that justify it).
    */
   transition(
     actor: Actor,
     id: string,
     to: SelfEditStatus,
     reason: string | null = null,
+    alongside?: (manager: EntityManager, edit: SelfEditEntity) => Promise<void>,
   ): Promise<SelfEditEntity> {
     return this.transactions.run(async (manager) => {
       const edit = await this.repository.findById(id, manager);
@@ -128,7 +176,10 @@ export class SelfEditsService {
           },
         );
       }
-      const changes = { status: to, statusReason: reason, updatedAt: new Date() };
+      await alongside?.(manager, edit);
+      // Back to PROPOSED (a retry after an infrastructure failure) starts a new pipeline run.
+      const pipelineRun = to === SelfEditStatus.PROPOSED ? edit.pipelineRun + 1 : edit.pipelineRun;
+      const changes = { status: to, statusReason: reason, pipelineRun, updatedAt: new Date() };
       if (!(await this.repository.updateStatusIfVersion(manager, id, edit.version, changes))) {
         throw new SelfEditError(
           SelfEditErrorCode.STALE_VERSION,
@@ -140,7 +191,7 @@ export class SelfEditsService {
         subjectType: Subject.SelfEdit,
         subjectId: id,
         before: { status: edit.status, version: edit.version },
-        after: { status: to, version: edit.version + 1, reason },
+        after: { status: to, version: edit.version + 1, pipelineRun, reason },
       });
       return Object.assign(edit, changes, { version: edit.version + 1 });
     });

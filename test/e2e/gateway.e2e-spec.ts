@@ -7,6 +7,7 @@ import { schemaSdl } from 'src/cli/print-schema';
 import { systemActor } from 'src/common/actor';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
+import { waitForStatus } from 'test/support/self-edit-status';
 import { codeOf, Db, reasonOf, TestApp } from 'test/support/test-app';
 
 const PASSAGE =
@@ -91,21 +92,21 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
       input: { channel: 'staging', kind: 'manual', content: 'Quay is a fishing town.' },
     });
     const id = proposed.data!.proposeSelfEdit.id;
+    // With no passage behind it, the faithfulness gate cannot support the line: the pipeline stops it.
+    const stopped = await waitForStatus(t, id, [SelfEditStatus.REJECTED_BY_GATE]);
+    expect(stopped.statusReason).toBe('screening: failed faithfulness');
     const worker = systemActor('test');
-    await expect(edits.transition(worker, id, SelfEditStatus.APPLIED)).rejects.toMatchObject({
-      code: 'ILLEGAL_TRANSITION',
-    });
-    await edits.transition(worker, id, SelfEditStatus.SCREENING);
-    await expect(edits.transition(worker, id, SelfEditStatus.AWAITING_APPROVAL)).rejects.toMatchObject({
-      code: 'ILLEGAL_TRANSITION',
-    });
-    expect((await edits.get(id)).status).toBe(SelfEditStatus.SCREENING);
+    for (const to of [SelfEditStatus.APPLIED, SelfEditStatus.TRAINING, SelfEditStatus.PROPOSED]) {
+      await expect(edits.transition(worker, id, to)).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
+    }
+    expect((await edits.get(id)).status).toBe(SelfEditStatus.REJECTED_BY_GATE);
     const events = await t.gql<{ auditEvents: { action: string; afterJson: string }[] }>(
       auditor.token,
       `{ auditEvents(limit: 500, subjectId: "${id}") { action afterJson } }`,
     );
     expect(events.data!.auditEvents.map((e) => e.action)).toEqual([
       'self_edit.proposed',
+      'self_edit.status_changed',
       'self_edit.status_changed',
     ]);
   });

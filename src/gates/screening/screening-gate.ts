@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Gate, GateOutcome, GateThresholds, JsonValue } from 'src/gates/gate';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import { sentences } from 'src/gates/screening/text/words';
+import type { TrainingHyperparameters } from 'src/self-edits/self-edit.types';
 
 /** What a screening gate sees: the proposed lines and the passage they claim to come from. */
 export interface ScreeningInput {
@@ -10,6 +11,8 @@ export interface ScreeningInput {
   passage: { title: string; text: string; entityKind?: string };
   /** Entities that policy protects from being overwritten (named in evidence by gates that care). */
   protectedEntities?: string[];
+  /** What a structured self-edit asks of the inner update (checked against policy bounds). */
+  hyperparameters?: TrainingHyperparameters | null;
 }
 
 /** One offending piece of text: which line (0-based) of the self-edit or sentence of the passage, and why. */

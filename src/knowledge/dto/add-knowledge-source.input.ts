@@ -1,6 +1,14 @@
 import { Field, InputType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import { IsISO8601, IsOptional, IsUrl, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsISO8601,
+  IsOptional,
+  IsUrl,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
 
 /** Largest passage accepted; SEAL passages are paragraphs, not documents. */
 export const MAX_PASSAGE_CHARS = 20_000;
@@ -11,6 +19,22 @@ export class ProvenanceInput {
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(200) license?: string;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(200) publisher?: string;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2000) notes?: string;
+}
+
+/** Most questions one passage may carry. */
+export const MAX_PASSAGE_QUESTIONS = 50;
+
+@InputType({
+  description: 'A question on the passage with its reference answer (the SEAL reward is measured on them).',
+})
+export class PassageQuestionInput {
+  @Field() @MinLength(1) @MaxLength(500) question!: string;
+  @Field() @MinLength(1) @MaxLength(200) answer!: string;
+  @Field(() => [String], { nullable: true })
+  @IsOptional()
+  @ArrayMaxSize(10)
+  @MaxLength(200, { each: true })
+  aliases?: string[];
 }
 
 @InputType()
@@ -36,4 +60,15 @@ export class AddKnowledgeSourceInput {
   @ValidateNested()
   @Type(() => ProvenanceInput)
   provenance?: ProvenanceInput;
+
+  @Field(() => [PassageQuestionInput], {
+    nullable: true,
+    description:
+      'Questions on the passage with reference answers; the evaluation gates measure the gain on them.',
+  })
+  @IsOptional()
+  @ArrayMaxSize(MAX_PASSAGE_QUESTIONS)
+  @ValidateNested({ each: true })
+  @Type(() => PassageQuestionInput)
+  questions?: PassageQuestionInput[];
 }

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { GateRegistry } from 'src/gates/gate-registry';
+import { GateReportsResolver } from 'src/gates/gate-reports.resolver';
+import { GateReportsService } from 'src/gates/gate-reports.service';
+import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
+
+/** The gates, the channel policies that require them (validated at boot) and their stored reports. */
+@Module({
+  providers: [GateRegistry, ChannelPolicyService, GateReportsService, GateReportsResolver],
+  exports: [GateRegistry, ChannelPolicyService, GateReportsService],
+})
+export class GatesModule {}

@@ -1,0 +1,102 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { APP_CONFIG, AppConfig } from 'src/config/app-config';
+import { AdapterStore } from 'src/inference/adapter-store';
+import { loadLoraAdapter } from 'src/inference/lora-adapter';
+import { ModelSpec } from 'src/inference/model-spec';
+import { TextTokenizer } from 'src/inference/text-tokenizer';
+import { TrainingPolicy } from 'src/gates/policy/channel-policy';
+import { TrainingHyperparameters } from 'src/self-edits/self-edit.types';
+import { selfEditSequences } from 'src/training/self-edit-sequences';
+import { TrainerClient } from 'src/training/trainer-client';
+import { LORA_TARGET_MODULES } from 'src/training/trainer-protocol';
+
+const MB = 1024 * 1024;
+
+export interface CandidateRequest {
+  /** Names the quarantine folder; the same key retrains into the same place. */
+  key: string;
+  lines: string[];
+  passage: { title: string; text: string } | null;
+  /** The frozen stack below the candidate, oldest first. */
+  parentFolders: string[];
+  policy: TrainingPolicy;
+  /** A structured self-edit's own choices (already checked against the policy bounds by a gate). */
+  requested: TrainingHyperparameters | null;
+}
+
+export interface TrainedCandidate {
+  digest: string;
+  folder: string;
+  hyperparameters: { learningRate: number; epochs: number; rank: number; alpha: number };
+  trainSeconds: number;
+  device: string;
+}
+
+/**
+ * The inner update of SEAL for one self-edit: its lines (and the passage) become training sequences, the gpu/
+ * trainer fits a LoRA adapter on top of the channel's stack, and the adapter enters the content-addressed
+ * store. Nothing here serves it: a candidate is only reachable through lineage once it has been applied.
+ */
+@Injectable()
+export class CandidateTrainer implements OnModuleDestroy {
+  private readonly logger = new Logger(CandidateTrainer.name);
+  private readonly trainer = new TrainerClient();
+  private readonly spec: ModelSpec;
+  private tokenizer?: Promise<TextTokenizer>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly store: AdapterStore,
+  ) {
+    this.spec = ModelSpec.load(config.MODEL_DIR);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.trainer.close();
+  }
+
+  async train(request: CandidateRequest, onProgress?: (share: number) => void): Promise<TrainedCandidate> {
+    this.tokenizer ??= Promise.resolve(TextTokenizer.fromFile(this.spec.tokenizerPath));
+    const sequences = await selfEditSequences(await this.tokenizer, this.spec.eosIds[0], {
+      lines: request.lines,
+      passage: request.passage ?? undefined,
+    });
+    const chosen = {
+      learningRate: request.requested?.learningRate ?? request.policy.learningRate,
+      epochs: request.requested?.epochs ?? request.policy.epochs,
+      rank: request.requested?.rank ?? request.policy.rank,
+      alpha: request.requested?.alpha ?? request.policy.alpha,
+    };
+    const quarantine = resolve(this.config.DATA_DIR, 'quarantine', request.key);
+    rmSync(quarantine, { recursive: true, force: true });
+    mkdirSync(quarantine, { recursive: true });
+    const result = await this.trainer.train(
+      {
+        base_model: resolve(this.config.MODEL_DIR), // the trainer runs in gpu/: paths must be absolute
+        adapters: request.parentFolders.map((f) => resolve(f)),
+        sequences,
+        lora: { r: chosen.rank, alpha: chosen.alpha, target_modules: [...LORA_TARGET_MODULES] },
+        lr: chosen.learningRate,
+        epochs: chosen.epochs,
+        batch_size: 8,
+        seed: 0,
+        output_dir: join(quarantine, 'adapter'),
+      },
+      { onProgress: (p) => onProgress?.(p.total ? p.step / p.total : 0) },
+    );
+    const { digest } = await loadLoraAdapter(result.adapter_dir, this.spec, this.config.ADAPTER_MAX_MB * MB);
+    const folder = this.store.folderOf(digest);
+    if (!existsSync(folder)) cpSync(result.adapter_dir, folder, { recursive: true });
+    rmSync(quarantine, { recursive: true, force: true });
+    this.logger.log({ key: request.key, digest, seconds: result.seconds }, 'candidate trained');
+    return {
+      digest,
+      folder,
+      hyperparameters: chosen,
+      trainSeconds: result.seconds,
+      device: result.device,
+    };
+  }
+}

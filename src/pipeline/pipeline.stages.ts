@@ -1,0 +1,266 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { Actor, systemActor } from 'src/common/actor';
+import { ChannelEntity } from 'src/channels/channel.entity';
+import { ChannelsService } from 'src/channels/channels.service';
+import { GateOutcome, GateStage } from 'src/gates/gate';
+import { GateReportsService } from 'src/gates/gate-reports.service';
+import { GateVerdict } from 'src/gates/gate-verdict';
+import { CandidateEvaluationInput, ModelScreeningInput, ProbeQuestion } from 'src/gates/model-gate';
+import { ChannelPolicy, RequiredGate } from 'src/gates/policy/channel-policy';
+import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
+import { ServingStackService } from 'src/inference/serving-stack.service';
+import { KnowledgeService } from 'src/knowledge/knowledge.service';
+import { AdapterStatus } from 'src/lineage/adapter-status';
+import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
+import { CandidateTrainer } from 'src/pipeline/candidate-trainer.service';
+import { JobHandler } from 'src/queues/job-handler.decorator';
+import { JobName, PipelineJob } from 'src/queues/queue-names';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+import { SelfEditStatus } from 'src/self-edits/self-edit-status';
+import { SelfEditsService } from 'src/self-edits/self-edits.service';
+
+const S = SelfEditStatus;
+
+/** What a stage job did; `skipped` when the edit had already moved on (a retry, or a stale run). */
+export type StageResult =
+  | { stage: GateStage | 'training'; outcome: 'skipped'; status: SelfEditStatus }
+  | { stage: GateStage; outcome: 'passed' | 'rejected'; verdicts: Record<string, GateVerdict> }
+  | { stage: 'training'; outcome: 'trained'; adapterVersionId: string; digest: string };
+
+/** The statuses in which an edit is inside the pipeline, so an infrastructure failure moves it to FAILED. */
+const IN_PIPELINE = [S.PROPOSED, S.SCREENING, S.TRAINING, S.EVALUATING];
+
+/**
+ * The three stages of the gate pipeline, as job handlers. Each is idempotent: it acts only when the edit is in
+ * the status its stage expects for the same pipeline run, and it stores its reports and moves the edit in one
+ * transaction, so a crash at any point leaves either nothing or the whole stage done. An exception is an
+ * infrastructure error: BullMQ retries it, and after the last attempt the edit is FAILED, never passed.
+ */
+@Injectable()
+export class PipelineStages {
+  private readonly logger = new Logger(PipelineStages.name);
+  private readonly actor: Actor = systemActor('pipeline');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly edits: SelfEditsService,
+    private readonly channels: ChannelsService,
+    private readonly knowledge: KnowledgeService,
+    private readonly policies: ChannelPolicyService,
+    private readonly stacks: ServingStackService,
+    private readonly reports: GateReportsService,
+    private readonly trainer: CandidateTrainer,
+  ) {}
+
+  @JobHandler(JobName.SCREEN_SELF_EDIT)
+  async screen(job: PipelineJob): Promise<StageResult> {
+    let edit = await this.edits.get(job.selfEditId);
+    if (edit.pipelineRun === job.pipelineRun && edit.status === S.PROPOSED) {
+      edit = await this.edits.transition(this.actor, edit.id, S.SCREENING);
+    }
+    if (!this.isAt(edit, job, S.SCREENING))
+      return { stage: 'screening', outcome: 'skipped', status: edit.status };
+    const { policy, input } = await this.screeningContext(edit);
+    return this.runGates(edit, 'screening', policy.gates.screening, input, S.TRAINING);
+  }
+
+  @JobHandler(JobName.TRAIN_CANDIDATE)
+  async train(job: PipelineJob, progress?: (p: number) => Promise<void>): Promise<StageResult> {
+    const edit = await this.edits.get(job.selfEditId);
+    if (!this.isAt(edit, job, S.TRAINING))
+      return { stage: 'training', outcome: 'skipped', status: edit.status };
+    const channel = await this.channels.get(edit.channelId);
+    const policy = this.policies.forChannel(channel.name);
+    const source = edit.knowledgeSourceId ? await this.knowledge.get(edit.knowledgeSourceId) : null;
+    const parent = await this.stacks.resolve({ channel: channel.name });
+    const trained = await this.trainer.train(
+      {
+        key: `${edit.id}.${edit.pipelineRun}`,
+        lines: linesOf(edit),
+        passage: source ? { title: source.title, text: source.passage } : null,
+        parentFolders: parent.folders,
+        policy: policy.training,
+        requested: edit.hyperparameters,
+      },
+      (share) => void progress?.(Math.round(share * 100)),
+    );
+    let adapterVersionId = '';
+    await this.edits.transition(this.actor, edit.id, S.EVALUATING, null, async (manager) => {
+      adapterVersionId = await this.recordCandidate(
+        manager,
+        edit,
+        channel,
+        parent.headAdapterId,
+        trained.digest,
+      );
+    });
+    this.logger.log(
+      { selfEditId: edit.id, digest: trained.digest, ...trained.hyperparameters },
+      'candidate ready',
+    );
+    return { stage: 'training', outcome: 'trained', adapterVersionId, digest: trained.digest };
+  }
+
+  @JobHandler(JobName.EVALUATE_CANDIDATE)
+  async evaluate(job: PipelineJob): Promise<StageResult> {
+    const edit = await this.edits.get(job.selfEditId);
+    if (!this.isAt(edit, job, S.EVALUATING))
+      return { stage: 'evaluation', outcome: 'skipped', status: edit.status };
+    const candidate = await this.candidateOf(edit);
+    const { policy, input: screening, channel } = await this.screeningContext(edit);
+    const candidateStack = await this.stacks.resolve({ adapterVersionId: candidate.id });
+    const parentStack = await this.stacks.resolve({ adapterVersionId: candidate.parentId });
+    const input: CandidateEvaluationInput = {
+      ...screening,
+      parentFolders: parentStack.folders,
+      candidateFolders: candidateStack.folders,
+      targetQuestions: (await this.questionsOf([edit.knowledgeSourceId]))[0] ?? [],
+      retentionQuestions: (await this.retentionQuestions(channel, candidate.parentId)).flat(),
+    };
+    const result = await this.runGates(
+      edit,
+      'evaluation',
+      policy.gates.evaluation,
+      input,
+      S.AWAITING_APPROVAL,
+    );
+    if (result.outcome === 'rejected') {
+      await this.dataSource
+        .getRepository(AdapterVersionEntity)
+        .update({ id: candidate.id }, { status: AdapterStatus.DISCARDED });
+    }
+    return result;
+  }
+
+  /**
+   * Called when a stage has failed for good (every retry spent): the edit leaves the pipeline as FAILED with the
+   * reason, from where only a new run (back to PROPOSED) can continue.
+   */
+  async markFailed(job: PipelineJob, reason: string): Promise<void> {
+    const edit = await this.edits.get(job.selfEditId);
+    if (edit.pipelineRun !== job.pipelineRun || !IN_PIPELINE.includes(edit.status)) return;
+    await this.edits.transition(this.actor, edit.id, S.FAILED, `infrastructure: ${reason}`.slice(0, 2000));
+  }
+
+  private isAt(edit: SelfEditEntity, job: PipelineJob, status: SelfEditStatus): boolean {
+    return edit.pipelineRun === job.pipelineRun && edit.status === status;
+  }
+
+  /** Runs the gates one by one, then stores every report and moves the edit in one transaction. */
+  private async runGates(
+    edit: SelfEditEntity,
+    stage: GateStage,
+    gates: RequiredGate[],
+    input: ModelScreeningInput | CandidateEvaluationInput,
+    onPass: SelfEditStatus,
+  ): Promise<StageResult> {
+    const outcomes: { gate: RequiredGate['gate']; outcome: GateOutcome }[] = [];
+    for (const { gate, thresholds } of gates) {
+      outcomes.push({ gate, outcome: await gate.run(input, thresholds) });
+    }
+    const failed = outcomes.filter((o) => o.outcome.verdict === GateVerdict.FAIL);
+    const to = failed.length ? S.REJECTED_BY_GATE : onPass;
+    const reason = failed.length ? `${stage}: failed ${failed.map((f) => f.gate.name).join(', ')}` : null;
+    await this.edits.transition(this.actor, edit.id, to, reason, async (manager) => {
+      for (const { gate, outcome } of outcomes) await this.reports.record(manager, edit, gate, outcome);
+    });
+    return {
+      stage,
+      outcome: failed.length ? 'rejected' : 'passed',
+      verdicts: Object.fromEntries(outcomes.map((o) => [o.gate.name, o.outcome.verdict])),
+    };
+  }
+
+  private async screeningContext(
+    edit: SelfEditEntity,
+  ): Promise<{ channel: ChannelEntity; policy: ChannelPolicy; input: ModelScreeningInput }> {
+    const channel = await this.channels.get(edit.channelId);
+    const policy = this.policies.forChannel(channel.name);
+    const source = edit.knowledgeSourceId ? await this.knowledge.get(edit.knowledgeSourceId) : null;
+    const parent = await this.stacks.resolve({ channel: channel.name });
+    return {
+      channel,
+      policy,
+      input: {
+        selfEdit: { lines: linesOf(edit) },
+        passage: { title: source?.title ?? '', text: source?.passage ?? '' },
+        protectedEntities: policy.protectedEntities,
+        hyperparameters: edit.hyperparameters,
+        parentFolders: parent.folders,
+      },
+    };
+  }
+
+  /** The candidate of this run; a retried training stage finds the one it already recorded. */
+  private async recordCandidate(
+    manager: EntityManager,
+    edit: SelfEditEntity,
+    channel: ChannelEntity,
+    parentId: string | null,
+    digest: string,
+  ): Promise<string> {
+    const repository = manager.getRepository(AdapterVersionEntity);
+    const existing = await repository.findOneBy({ digest });
+    if (existing) {
+      if (existing.selfEditId !== edit.id) {
+        throw new Error(`adapter ${digest} already belongs to self-edit ${existing.selfEditId}`);
+      }
+      await repository.update({ id: existing.id }, { status: AdapterStatus.CANDIDATE, parentId });
+      return existing.id;
+    }
+    const id = randomUUID();
+    await repository.insert({
+      id,
+      channelId: channel.id,
+      selfEditId: edit.id,
+      parentId,
+      digest,
+      status: AdapterStatus.CANDIDATE,
+      createdAt: new Date(),
+      appliedAt: null,
+    });
+    return id;
+  }
+
+  private async candidateOf(edit: SelfEditEntity): Promise<AdapterVersionEntity> {
+    const candidate = await this.dataSource.getRepository(AdapterVersionEntity).findOne({
+      where: { selfEditId: edit.id, status: AdapterStatus.CANDIDATE },
+      order: { createdAt: 'DESC' },
+    });
+    if (!candidate) throw new Error(`self-edit ${edit.id} is EVALUATING but has no candidate adapter`);
+    return candidate;
+  }
+
+  /** The questions of the passages behind the edits applied below `headId` (what the channel must retain). */
+  private async retentionQuestions(
+    channel: ChannelEntity,
+    headId: string | null,
+  ): Promise<ProbeQuestion[][]> {
+    const repository = this.dataSource.getRepository(AdapterVersionEntity);
+    const sourceIds: (string | null)[] = [];
+    for (let id = headId; id;) {
+      const version = await repository.findOneBy({ id, channelId: channel.id });
+      if (!version) break;
+      if (version.selfEditId) sourceIds.push((await this.edits.get(version.selfEditId)).knowledgeSourceId);
+      id = version.parentId;
+    }
+    return this.questionsOf(sourceIds);
+  }
+
+  private async questionsOf(sourceIds: (string | null)[]): Promise<ProbeQuestion[][]> {
+    return Promise.all(
+      sourceIds.map(async (id) => (id ? ((await this.knowledge.get(id)).questions ?? []) : [])),
+    );
+  }
+}
+
+/** A self-edit's content, one training line per non-empty line. */
+export function linesOf(edit: Pick<SelfEditEntity, 'content'>): string[] {
+  return edit.content
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
+}
