@@ -1,8 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { GraphQLObjectType } from 'graphql';
+import { DataSource } from 'typeorm';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { POLICY_KEY, PUBLIC_KEY } from 'src/auth/auth.decorators';
 import { Role } from 'src/auth/role';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+import { SelfEditStatus } from 'src/self-edits/self-edit-status';
+import { SelfEditsService } from 'src/self-edits/self-edits.service';
 import { codeOf, TestApp } from 'test/support/test-app';
 
 const { admin, ml_engineer: eng, compliance_reviewer: rev, auditor: aud, service: svc } = Role;
@@ -12,6 +17,8 @@ interface Fixture {
   channel: string;
   sourceId: string;
   editId: string;
+  /** A FAILED edit per role, for the retry row (a retry moves it on, so each role needs its own). */
+  failedEditId: Record<Role, string>;
   ownPrincipalId: Record<Role, string>;
   ownKeyId: Record<Role, string>;
 }
@@ -44,6 +51,16 @@ const matrix: { op: string; allowed: Role[]; query: (f: Fixture, role: Role) => 
     op: 'answer',
     allowed: [admin, eng, rev, svc],
     query: () => '{ answer(input: { question: "Who?" }) { answer } }',
+  },
+  {
+    op: 'gateReports',
+    allowed: [admin, eng, rev, aud],
+    query: (f) => `{ gateReports(selfEditId: "${f.editId}") { verdict } }`,
+  },
+  {
+    op: 'retrySelfEdit',
+    allowed: [admin, eng],
+    query: (f, role) => `mutation { retrySelfEdit(id: "${f.failedEditId[role]}") { id } }`,
   },
   { op: 'auditEvents', allowed: [admin, aud], query: () => '{ auditEvents(limit: 1) { seq } }' },
   { op: 'verifyAuditChain', allowed: [admin, aud], query: () => '{ verifyAuditChain { valid } }' },
@@ -97,7 +114,7 @@ const matrix: { op: string; allowed: Role[]; query: (f: Fixture, role: Role) => 
 describe('role matrix: every operation allows exactly the roles policy grants', () => {
   let t: TestApp;
   const tokens = {} as Record<Role, string>;
-  const fixture = { ownPrincipalId: {}, ownKeyId: {} } as Fixture;
+  const fixture = { ownPrincipalId: {}, ownKeyId: {}, failedEditId: {} } as Fixture;
 
   beforeAll(async () => {
     t = await TestApp.start('postgres');
@@ -127,6 +144,17 @@ describe('role matrix: every operation allows exactly the roles policy grants', 
       'mutation { proposeSelfEdit(input: { channel: "matrix", kind: manual, content: "x" }) { id } }',
     );
     fixture.editId = edit.data!.proposeSelfEdit.id;
+    const proposed = await t.get(SelfEditsService).get(fixture.editId);
+    for (const role of ALL) {
+      const failed = Object.assign(new SelfEditEntity(), {
+        ...proposed,
+        id: randomUUID(),
+        status: SelfEditStatus.FAILED,
+        statusReason: 'infrastructure: fixture',
+      });
+      await t.get(DataSource).getRepository(SelfEditEntity).insert(failed);
+      fixture.failedEditId[role] = failed.id;
+    }
   });
   afterAll(() => t.stop());
 
