@@ -7,6 +7,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
+import { ApprovalsModule } from 'src/approvals/approvals.module';
 import { AuditModule } from 'src/audit/audit.module';
 import { AuthModule } from 'src/auth/auth.module';
 import { ChannelsModule } from 'src/channels/channels.module';
@@ -18,6 +19,7 @@ import { GatesModule } from 'src/gates/gates.module';
 import { HealthController } from 'src/health/health.controller';
 import { InferenceModule } from 'src/inference/inference.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
+import { LineageModule } from 'src/lineage/lineage.module';
 import { ObservabilityModule } from 'src/observability/observability.module';
 import { QueuesModule } from 'src/queues/queues.module';
 import { WorkerModule } from 'src/queues/worker.module';
@@ -80,6 +82,8 @@ export class AppModule {
         KnowledgeModule,
         SelfEditsModule,
         GatesModule,
+        ApprovalsModule,
+        LineageModule,
         InferenceModule,
         ...(serves ? [GraphQLModule.forRoot<ApolloDriverConfig>(graphqlOptions())] : []),
         ...(works ? [WorkerModule] : []),

@@ -163,37 +163,47 @@ export class SelfEditsService {
     reason: string | null = null,
     alongside?: (manager: EntityManager, edit: SelfEditEntity) => Promise<void>,
   ): Promise<SelfEditEntity> {
-    return this.transactions.run(async (manager) => {
-      const edit = await this.repository.findById(id, manager);
-      if (!edit) throw CommonError.notFound('SelfEdit', id);
-      if (!canTransition(edit.status, to)) {
-        throw new SelfEditError(
-          SelfEditErrorCode.ILLEGAL_TRANSITION,
-          `A self-edit cannot go from ${edit.status} to ${to}`,
-          {
-            from: edit.status,
-            to,
-          },
-        );
-      }
-      await alongside?.(manager, edit);
-      // Back to PROPOSED (a retry after an infrastructure failure) starts a new pipeline run.
-      const pipelineRun = to === SelfEditStatus.PROPOSED ? edit.pipelineRun + 1 : edit.pipelineRun;
-      const changes = { status: to, statusReason: reason, pipelineRun, updatedAt: new Date() };
-      if (!(await this.repository.updateStatusIfVersion(manager, id, edit.version, changes))) {
-        throw new SelfEditError(
-          SelfEditErrorCode.STALE_VERSION,
-          `Self-edit ${id} was changed concurrently; retry`,
-        );
-      }
-      await this.audit.append(manager, actor, {
-        action: 'self_edit.status_changed',
-        subjectType: Subject.SelfEdit,
-        subjectId: id,
-        before: { status: edit.status, version: edit.version },
-        after: { status: to, version: edit.version + 1, pipelineRun, reason },
-      });
-      return Object.assign(edit, changes, { version: edit.version + 1 });
+    return this.transactions.run((manager) => this.transitionIn(manager, actor, id, to, reason, alongside));
+  }
+
+  /** `transition` inside a transaction the caller already holds. */
+  async transitionIn(
+    manager: EntityManager,
+    actor: Actor,
+    id: string,
+    to: SelfEditStatus,
+    reason: string | null = null,
+    alongside?: (manager: EntityManager, edit: SelfEditEntity) => Promise<void>,
+  ): Promise<SelfEditEntity> {
+    const edit = await this.repository.findById(id, manager);
+    if (!edit) throw CommonError.notFound('SelfEdit', id);
+    if (!canTransition(edit.status, to)) {
+      throw new SelfEditError(
+        SelfEditErrorCode.ILLEGAL_TRANSITION,
+        `A self-edit cannot go from ${edit.status} to ${to}`,
+        {
+          from: edit.status,
+          to,
+        },
+      );
+    }
+    await alongside?.(manager, edit);
+    // Back to PROPOSED (a retry after an infrastructure failure) starts a new pipeline run.
+    const pipelineRun = to === SelfEditStatus.PROPOSED ? edit.pipelineRun + 1 : edit.pipelineRun;
+    const changes = { status: to, statusReason: reason, pipelineRun, updatedAt: new Date() };
+    if (!(await this.repository.updateStatusIfVersion(manager, id, edit.version, changes))) {
+      throw new SelfEditError(
+        SelfEditErrorCode.STALE_VERSION,
+        `Self-edit ${id} was changed concurrently; retry`,
+      );
+    }
+    await this.audit.append(manager, actor, {
+      action: 'self_edit.status_changed',
+      subjectType: Subject.SelfEdit,
+      subjectId: id,
+      before: { status: edit.status, version: edit.version },
+      after: { status: to, version: edit.version + 1, pipelineRun, reason },
     });
+    return Object.assign(edit, changes, { version: edit.version + 1 });
   }
 }

@@ -8,7 +8,7 @@ import { Role } from 'src/auth/role';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
-import { codeOf, TestApp } from 'test/support/test-app';
+import { codeOf, reasonOf, TestApp } from 'test/support/test-app';
 
 const { admin, ml_engineer: eng, compliance_reviewer: rev, auditor: aud, service: svc } = Role;
 const ALL = [admin, eng, rev, aud, svc];
@@ -27,7 +27,16 @@ interface Fixture {
  * The access policy as users know it: who may call each operation. Every Query and Mutation in the schema must
  * have a row here (a new operation without one fails), and each role is checked against it over HTTP.
  */
-const matrix: { op: string; allowed: Role[]; query: (f: Fixture, role: Role) => string }[] = [
+/**
+ * `allowedReason`: an allowed role passes the access check and then meets this domain error (the fixture edit is
+ * not in a state the operation accepts); denied roles still get FORBIDDEN first.
+ */
+const matrix: {
+  op: string;
+  allowed: Role[];
+  allowedReason?: string;
+  query: (f: Fixture, role: Role) => string;
+}[] = [
   { op: 'me', allowed: ALL, query: () => '{ me { id } }' },
   { op: 'principals', allowed: [admin, eng, rev, aud, svc], query: () => '{ principals { id } }' },
   { op: 'apiKeys', allowed: [admin, eng, rev, aud], query: () => '{ apiKeys { id } }' },
@@ -61,6 +70,41 @@ const matrix: { op: string; allowed: Role[]; query: (f: Fixture, role: Role) => 
     op: 'retrySelfEdit',
     allowed: [admin, eng],
     query: (f, role) => `mutation { retrySelfEdit(id: "${f.failedEditId[role]}") { id } }`,
+  },
+  {
+    op: 'approvals',
+    allowed: [admin, eng, rev, aud],
+    query: (f) => `{ approvals(selfEditId: "${f.editId}") { id } }`,
+  },
+  {
+    op: 'approveSelfEdit',
+    allowed: [admin, rev],
+    allowedReason: 'NOT_AWAITING_APPROVAL',
+    query: (f) => `mutation { approveSelfEdit(id: "${f.editId}", comment: "ok") { id } }`,
+  },
+  {
+    op: 'rejectSelfEdit',
+    allowed: [admin, rev],
+    allowedReason: 'NOT_AWAITING_APPROVAL',
+    query: (f) => `mutation { rejectSelfEdit(id: "${f.editId}", reason: "no") { id } }`,
+  },
+  {
+    op: 'applySelfEdit',
+    allowed: [admin, eng],
+    allowedReason: 'NOT_APPLICABLE',
+    query: (f) => `mutation { applySelfEdit(id: "${f.editId}") { id } }`,
+  },
+  {
+    op: 'rollbackChannel',
+    allowed: [admin, eng],
+    allowedReason: 'NOT_IN_LINEAGE',
+    query: (f) =>
+      `mutation { rollbackChannel(channel: "${f.channel}", toAdapterVersionId: null, reason: "test") { id } }`,
+  },
+  {
+    op: 'channelStack',
+    allowed: [admin, eng, rev, aud],
+    query: (f) => `{ channelStack(channel: "${f.channel}") { id } }`,
   },
   { op: 'auditEvents', allowed: [admin, aud], query: () => '{ auditEvents(limit: 1) { seq } }' },
   { op: 'verifyAuditChain', allowed: [admin, aud], query: () => '{ verifyAuditChain { valid } }' },
@@ -188,7 +232,9 @@ describe('role matrix: every operation allows exactly the roles policy grants', 
     '%s as %s',
     async (_op, role, row) => {
       const result = await t.gql(tokens[role], row.query(fixture, role));
-      if (row.allowed.includes(role)) {
+      if (row.allowed.includes(role) && row.allowedReason) {
+        expect(reasonOf(result)).toBe(row.allowedReason);
+      } else if (row.allowed.includes(role)) {
         expect(result.errors ?? []).toEqual([]);
       } else {
         expect(codeOf(result)).toBe('FORBIDDEN');

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ApprovalsResolver } from 'src/approvals/approvals.resolver';
+import { ApprovalsService } from 'src/approvals/approvals.service';
+import { ChannelsModule } from 'src/channels/channels.module';
+import { GatesModule } from 'src/gates/gates.module';
+import { SelfEditsModule } from 'src/self-edits/self-edits.module';
+
+@Module({
+  imports: [ChannelsModule, GatesModule, SelfEditsModule],
+  providers: [ApprovalsService, ApprovalsResolver],
+  exports: [ApprovalsService],
+})
+export class ApprovalsModule {}

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { TransactionRunner } from 'src/database/transaction-runner';
+import { AuditService } from 'src/audit/audit.service';
+import { AuthContext } from 'src/auth/auth-context';
+import { Action, Subject } from 'src/auth/policy';
+import { ApprovalDecision } from 'src/approvals/approval-decision';
+import { ApprovalEntity } from 'src/approvals/approval.entity';
+import { ApprovalError, ApprovalErrorCode } from 'src/approvals/approvals.errors';
+import { ChannelsService } from 'src/channels/channels.service';
+import { GateReportsService } from 'src/gates/gate-reports.service';
+import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
+import { approversOf, requiredApprovals } from 'src/lineage/apply-guard';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+import { SelfEditStatus } from 'src/self-edits/self-edit-status';
+import { SelfEditsService } from 'src/self-edits/self-edits.service';
+
+export interface Decision {
+  decision: ApprovalDecision;
+  /** A comment on an approval; the reason of a rejection (required). */
+  text?: string | null;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Human review of edits that passed their gates. The channel policy sets the quorum (more when a gate warned or
+ * a protected entity is touched), the expiry and whether an approval needs a comment; access.yaml says who may
+ * decide, and a reviewer never decides on their own proposal.
+ */
+@Injectable()
+export class ApprovalsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
+    private readonly audit: AuditService,
+    private readonly edits: SelfEditsService,
+    private readonly channels: ChannelsService,
+    private readonly policies: ChannelPolicyService,
+    private readonly reports: GateReportsService,
+  ) {}
+
+  forEdit(selfEditId: string, manager: EntityManager = this.dataSource.manager): Promise<ApprovalEntity[]> {
+    return manager
+      .getRepository(ApprovalEntity)
+      .find({ where: { selfEditId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  async decide(ctx: AuthContext, selfEditId: string, { decision, text }: Decision): Promise<SelfEditEntity> {
+    const edit = await this.edits.get(selfEditId);
+    ctx.assertCan(
+      decision === ApprovalDecision.APPROVE ? Action.approve : Action.reject,
+      Subject.SelfEdit,
+      edit,
+    );
+    if (edit.status !== SelfEditStatus.AWAITING_APPROVAL) {
+      throw new ApprovalError(
+        ApprovalErrorCode.NOT_AWAITING_APPROVAL,
+        `Self-edit ${selfEditId} is ${edit.status}; only an edit AWAITING_APPROVAL can be decided`,
+        { status: edit.status },
+      );
+    }
+    const channel = await this.channels.get(edit.channelId);
+    const policy = this.policies.forChannel(channel.name).approval;
+    const comment = text?.trim() || null;
+    if (decision === ApprovalDecision.REJECT && !comment) {
+      throw new ApprovalError(ApprovalErrorCode.REASON_REQUIRED, 'A rejection needs a reason');
+    }
+    if (decision === ApprovalDecision.APPROVE && policy.commentRequired && !comment) {
+      throw new ApprovalError(
+        ApprovalErrorCode.COMMENT_REQUIRED,
+        `Channel ${channel.name} requires a comment with every approval`,
+      );
+    }
+    const expiresAt = new Date(edit.updatedAt.getTime() + policy.expiresAfterHours * HOUR_MS);
+    if (Date.now() > expiresAt.getTime()) {
+      await this.edits.transition(ctx.actor, selfEditId, SelfEditStatus.EXPIRED, 'review expired');
+      throw new ApprovalError(
+        ApprovalErrorCode.REVIEW_EXPIRED,
+        `The review of ${selfEditId} expired at ${expiresAt.toISOString()}; propose the edit again`,
+      );
+    }
+    const reports = await this.reports.forEdit(selfEditId, edit.pipelineRun);
+    try {
+      return await this.transactions.run(async (manager) => {
+        await manager.getRepository(ApprovalEntity).insert({
+          id: randomUUID(),
+          selfEditId,
+          pipelineRun: edit.pipelineRun,
+          reviewerId: ctx.actor.id!,
+          decision,
+          comment,
+          createdAt: new Date(),
+        });
+        await this.audit.append(manager, ctx.actor, {
+          action: decision === ApprovalDecision.APPROVE ? 'self_edit.approved' : 'self_edit.rejected',
+          subjectType: Subject.SelfEdit,
+          subjectId: selfEditId,
+          after: { pipelineRun: edit.pipelineRun, comment },
+        });
+        if (decision === ApprovalDecision.REJECT) {
+          return this.edits.transitionIn(manager, ctx.actor, selfEditId, SelfEditStatus.REJECTED, comment);
+        }
+        const approvals = await this.forEdit(selfEditId, manager);
+        const needed = requiredApprovals({ edit, reports, approval: policy });
+        const have = approversOf({ edit, approvals }).length;
+        if (have < needed) return edit;
+        return this.edits.transitionIn(
+          manager,
+          ctx.actor,
+          selfEditId,
+          SelfEditStatus.APPROVED,
+          `${have} of ${needed} approvals`,
+        );
+      });
+    } catch (err) {
+      if (err instanceof QueryFailedError && /unique|UNIQUE/.test(err.message)) {
+        throw new ApprovalError(
+          ApprovalErrorCode.ALREADY_DECIDED,
+          `You have already decided on run ${edit.pipelineRun} of ${selfEditId}`,
+        );
+      }
+      throw err;
+    }
+  }
+}

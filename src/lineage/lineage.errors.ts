@@ -1,0 +1,21 @@
+import { defineDomainError } from 'src/common/errors/domain-error';
+import { ErrorKind } from 'src/common/errors/error-kind';
+
+export enum LineageErrorCode {
+  /** Gates, approvals or status do not allow it; `details.blockers` says why. */
+  NOT_APPLICABLE = 'NOT_APPLICABLE',
+  NO_CANDIDATE = 'NO_CANDIDATE',
+  HEAD_MOVED = 'HEAD_MOVED',
+  NOT_IN_LINEAGE = 'NOT_IN_LINEAGE',
+  REASON_REQUIRED = 'REASON_REQUIRED',
+  STALE_CHANNEL = 'STALE_CHANNEL',
+}
+
+export class LineageError extends defineDomainError<LineageErrorCode>('LineageError', {
+  [LineageErrorCode.NOT_APPLICABLE]: ErrorKind.CONFLICT,
+  [LineageErrorCode.NO_CANDIDATE]: ErrorKind.CONFLICT,
+  [LineageErrorCode.HEAD_MOVED]: ErrorKind.CONFLICT,
+  [LineageErrorCode.NOT_IN_LINEAGE]: ErrorKind.BAD_USER_INPUT,
+  [LineageErrorCode.REASON_REQUIRED]: ErrorKind.BAD_USER_INPUT,
+  [LineageErrorCode.STALE_CHANNEL]: ErrorKind.CONFLICT,
+}) {}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { ApprovalsModule } from 'src/approvals/approvals.module';
+import { ChannelsModule } from 'src/channels/channels.module';
+import { GatesModule } from 'src/gates/gates.module';
+import { LineageResolver } from 'src/lineage/lineage.resolver';
+import { LineageService } from 'src/lineage/lineage.service';
+import { SelfEditsModule } from 'src/self-edits/self-edits.module';
+
+@Module({
+  imports: [ApprovalsModule, ChannelsModule, GatesModule, SelfEditsModule],
+  providers: [LineageService, LineageResolver],
+  exports: [LineageService],
+})
+export class LineageModule {}

@@ -1,0 +1,55 @@
+import { ParseUUIDPipe } from '@nestjs/common';
+import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Auth, CheckPolicy } from 'src/auth/auth.decorators';
+import { AuthContext } from 'src/auth/auth-context';
+import { Action, Subject } from 'src/auth/policy';
+import { ChannelModel } from 'src/channels/channel.model';
+import { ChannelsService } from 'src/channels/channels.service';
+import { AdapterVersionModel } from 'src/lineage/adapter-version.model';
+import { LineageService } from 'src/lineage/lineage.service';
+import { SelfEditModel } from 'src/self-edits/self-edit.model';
+
+@Resolver(() => AdapterVersionModel)
+export class LineageResolver {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly lineage: LineageService,
+    private readonly channels: ChannelsService,
+  ) {}
+
+  @Query(() => [AdapterVersionModel], {
+    description: "A channel's applied stack, head first, down to the base model.",
+  })
+  @CheckPolicy(Action.read, Subject.AdapterVersion)
+  async channelStack(@Args('channel') channel: string): Promise<AdapterVersionModel[]> {
+    const { headAdapterId } = await this.channels.getByName(channel);
+    const chain = await this.lineage.chainOf(this.dataSource.manager, headAdapterId);
+    return chain.map((v) => AdapterVersionModel.from(v));
+  }
+
+  @Mutation(() => SelfEditModel, {
+    description: "Applies an APPROVED edit: its candidate adapter becomes the channel's head.",
+  })
+  @CheckPolicy(Action.apply, Subject.Channel)
+  async applySelfEdit(
+    @Auth() auth: AuthContext,
+    @Args('id', { type: () => ID }, ParseUUIDPipe) id: string,
+  ): Promise<SelfEditModel> {
+    return SelfEditModel.from((await this.lineage.apply(auth, id)).edit);
+  }
+
+  @Mutation(() => ChannelModel, {
+    description: "Moves a channel's head back to an earlier version of its stack (null: the base model).",
+  })
+  @CheckPolicy(Action.rollback, Subject.Channel)
+  async rollbackChannel(
+    @Auth() auth: AuthContext,
+    @Args('channel') channel: string,
+    @Args('toAdapterVersionId', { type: () => ID, nullable: true }) toAdapterVersionId: string | null,
+    @Args('reason') reason: string,
+  ): Promise<ChannelModel> {
+    return ChannelModel.from(await this.lineage.rollback(auth, channel, toAdapterVersionId ?? null, reason));
+  }
+}

@@ -1,0 +1,214 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { Actor } from 'src/common/actor';
+import { CommonError } from 'src/common/errors/domain-error';
+import { TransactionRunner } from 'src/database/transaction-runner';
+import { AuditService } from 'src/audit/audit.service';
+import { AuthContext } from 'src/auth/auth-context';
+import { Action, Subject } from 'src/auth/policy';
+import { ApprovalsService } from 'src/approvals/approvals.service';
+import { ChannelEntity } from 'src/channels/channel.entity';
+import { ChannelsService } from 'src/channels/channels.service';
+import { GateReportsService } from 'src/gates/gate-reports.service';
+import { ChannelPolicy } from 'src/gates/policy/channel-policy';
+import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
+import { AdapterStatus } from 'src/lineage/adapter-status';
+import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
+import { applyBlockers } from 'src/lineage/apply-guard';
+import { LineageError, LineageErrorCode } from 'src/lineage/lineage.errors';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+import { SelfEditStatus } from 'src/self-edits/self-edit-status';
+import { SelfEditsService } from 'src/self-edits/self-edits.service';
+
+/**
+ * Moves channel heads: applying an approved edit's adapter, and rolling a channel back to an earlier version.
+ * Serving resolves the head per request, so a move takes effect on the next request without dropping any.
+ */
+@Injectable()
+export class LineageService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: TransactionRunner,
+    private readonly audit: AuditService,
+    private readonly edits: SelfEditsService,
+    private readonly channels: ChannelsService,
+    private readonly policies: ChannelPolicyService,
+    private readonly reports: GateReportsService,
+    private readonly approvals: ApprovalsService,
+  ) {}
+
+  /** The candidate adapter of the edit's latest run. */
+  async candidateOf(edit: SelfEditEntity, manager: EntityManager = this.dataSource.manager) {
+    return manager.getRepository(AdapterVersionEntity).findOne({
+      where: { selfEditId: edit.id, status: AdapterStatus.CANDIDATE },
+      order: { createdAt: 'DESC' },
+    });
+  }
+
+  /**
+   * Applies an APPROVED edit: its candidate becomes the channel head. Everything the decision rests on is read
+   * again inside the transaction and checked by `applyBlockers`; a candidate trained on a head that has moved
+   * since is refused (its gates measured another stack) and the edit must run again.
+   */
+  async apply(
+    ctx: AuthContext,
+    selfEditId: string,
+  ): Promise<{ edit: SelfEditEntity; channel: ChannelEntity }> {
+    const edit = await this.edits.get(selfEditId);
+    const channel = await this.channels.get(edit.channelId);
+    ctx.assertCan(Action.apply, Subject.Channel, channel);
+    const policy = this.policies.forChannel(channel.name);
+    try {
+      return await this.applyIn(ctx, selfEditId, channel, policy);
+    } catch (err) {
+      if (err instanceof LineageError && err.code === LineageErrorCode.HEAD_MOVED) {
+        // Its gates measured another stack: the edit leaves review and can only run again (retrySelfEdit).
+        await this.edits.transition(ctx.actor, selfEditId, SelfEditStatus.FAILED, err.message);
+      }
+      throw err;
+    }
+  }
+
+  private applyIn(
+    ctx: AuthContext,
+    selfEditId: string,
+    channel: ChannelEntity,
+    policy: ChannelPolicy,
+  ): Promise<{ edit: SelfEditEntity; channel: ChannelEntity }> {
+    return this.transactions.run(async (manager) => {
+      const current = (await manager.getRepository(SelfEditEntity).findOneBy({ id: selfEditId }))!;
+      const blockers = applyBlockers({
+        edit: current,
+        requiredGates: [...policy.gates.screening, ...policy.gates.evaluation].map((g) => g.gate.name),
+        reports: await this.reports.forEdit(selfEditId, undefined, manager),
+        approvals: await this.approvals.forEdit(selfEditId, manager),
+        approval: policy.approval,
+      });
+      if (blockers.length) {
+        throw new LineageError(
+          LineageErrorCode.NOT_APPLICABLE,
+          `Self-edit ${selfEditId} cannot be applied: ${blockers.join('; ')}`,
+          {
+            blockers,
+          },
+        );
+      }
+      const candidate = await this.candidateOf(current, manager);
+      if (!candidate)
+        throw new LineageError(
+          LineageErrorCode.NO_CANDIDATE,
+          `Self-edit ${selfEditId} has no candidate adapter`,
+        );
+      const head = (await manager.getRepository(ChannelEntity).findOneBy({ id: channel.id }))!;
+      if (candidate.parentId !== head.headAdapterId) {
+        throw new LineageError(
+          LineageErrorCode.HEAD_MOVED,
+          `Channel ${channel.name} moved from ${candidate.parentId ?? 'the base model'} to ${head.headAdapterId ?? 'the base model'} since this candidate was trained; retry the edit to train and gate it on the new head`,
+          { trainedOn: candidate.parentId, head: head.headAdapterId },
+        );
+      }
+      const now = new Date();
+      await manager
+        .getRepository(AdapterVersionEntity)
+        .update({ id: candidate.id }, { status: AdapterStatus.APPLIED, appliedAt: now });
+      const moved = await this.moveHead(manager, ctx.actor, head, candidate.id, 'apply', { selfEditId });
+      const applied = await this.edits.transitionIn(manager, ctx.actor, selfEditId, SelfEditStatus.APPLIED);
+      return { edit: applied, channel: moved };
+    });
+  }
+
+  /**
+   * Moves a channel's head back to `toAdapterVersionId` (an ancestor of the head; null: the base model). The
+   * versions above it are ROLLED_BACK, and so are their edits.
+   */
+  async rollback(
+    ctx: AuthContext,
+    channelName: string,
+    toAdapterVersionId: string | null,
+    reason: string,
+  ): Promise<ChannelEntity> {
+    const channel = await this.channels.getByName(channelName);
+    ctx.assertCan(Action.rollback, Subject.Channel, channel);
+    if (!reason.trim()) throw new LineageError(LineageErrorCode.REASON_REQUIRED, 'A rollback needs a reason');
+    return this.transactions.run(async (manager) => {
+      const head = (await manager.getRepository(ChannelEntity).findOneBy({ id: channel.id }))!;
+      const chain = await this.chainOf(manager, head.headAdapterId);
+      const keep =
+        toAdapterVersionId === null ? chain.length : chain.findIndex((v) => v.id === toAdapterVersionId);
+      if (keep < 0) {
+        throw new LineageError(
+          LineageErrorCode.NOT_IN_LINEAGE,
+          `Adapter version ${toAdapterVersionId} is not below the head of channel ${channelName}`,
+          { head: head.headAdapterId },
+        );
+      }
+      const removed = chain.slice(0, keep);
+      if (removed.length === 0) {
+        throw new LineageError(
+          LineageErrorCode.NOT_IN_LINEAGE,
+          `Channel ${channelName} is already at that version`,
+        );
+      }
+      await manager
+        .getRepository(AdapterVersionEntity)
+        .update({ id: In(removed.map((v) => v.id)) }, { status: AdapterStatus.ROLLED_BACK });
+      for (const version of removed) {
+        if (version.selfEditId) {
+          await this.edits.transitionIn(
+            manager,
+            ctx.actor,
+            version.selfEditId,
+            SelfEditStatus.ROLLED_BACK,
+            reason,
+          );
+        }
+      }
+      return this.moveHead(manager, ctx.actor, head, toAdapterVersionId, 'rollback', {
+        reason,
+        rolledBack: removed.map((v) => v.id),
+      });
+    });
+  }
+
+  /** The head and its ancestors, head first. */
+  async chainOf(manager: EntityManager, headId: string | null): Promise<AdapterVersionEntity[]> {
+    const chain: AdapterVersionEntity[] = [];
+    for (let id = headId; id;) {
+      const version = await manager.getRepository(AdapterVersionEntity).findOneBy({ id });
+      if (!version) throw CommonError.notFound('AdapterVersion', id);
+      chain.push(version);
+      id = version.parentId;
+    }
+    return chain;
+  }
+
+  /** Conditional on the channel version read, so two concurrent moves cannot both win. */
+  private async moveHead(
+    manager: EntityManager,
+    actor: Actor,
+    channel: ChannelEntity,
+    to: string | null,
+    why: 'apply' | 'rollback',
+    details: Record<string, unknown>,
+  ): Promise<ChannelEntity> {
+    const changes = { headAdapterId: to, updatedAt: new Date(), version: channel.version + 1 };
+    const result = await manager
+      .getRepository(ChannelEntity)
+      .update({ id: channel.id, version: channel.version }, changes);
+    if ((result.affected ?? 0) !== 1) {
+      throw new LineageError(
+        LineageErrorCode.STALE_CHANNEL,
+        `Channel ${channel.name} was changed concurrently; retry`,
+      );
+    }
+    await this.audit.append(manager, actor, {
+      action: why === 'apply' ? 'channel.applied' : 'channel.rolled_back',
+      subjectType: Subject.Channel,
+      subjectId: channel.id,
+      before: { headAdapterId: channel.headAdapterId, version: channel.version },
+      after: { headAdapterId: to, version: channel.version + 1, ...details },
+    });
+    return Object.assign(channel, changes);
+  }
+}
