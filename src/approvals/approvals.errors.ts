@@ -7,6 +7,8 @@ export enum ApprovalErrorCode {
   COMMENT_REQUIRED = 'COMMENT_REQUIRED',
   REASON_REQUIRED = 'REASON_REQUIRED',
   REVIEW_EXPIRED = 'REVIEW_EXPIRED',
+  /** Separation of duties, whatever the role: nobody decides on their own proposal. */
+  OWN_PROPOSAL = 'OWN_PROPOSAL',
 }
 
 export class ApprovalError extends defineDomainError<ApprovalErrorCode>('ApprovalError', {
@@ -15,4 +17,5 @@ export class ApprovalError extends defineDomainError<ApprovalErrorCode>('Approva
   [ApprovalErrorCode.COMMENT_REQUIRED]: ErrorKind.BAD_USER_INPUT,
   [ApprovalErrorCode.REASON_REQUIRED]: ErrorKind.BAD_USER_INPUT,
   [ApprovalErrorCode.REVIEW_EXPIRED]: ErrorKind.CONFLICT,
+  [ApprovalErrorCode.OWN_PROPOSAL]: ErrorKind.FORBIDDEN,
 }) {}

@@ -55,6 +55,12 @@ export class ApprovalsService {
       Subject.SelfEdit,
       edit,
     );
+    if (ctx.actor.id === edit.proposedById) {
+      throw new ApprovalError(
+        ApprovalErrorCode.OWN_PROPOSAL,
+        'Separation of duties: nobody decides on their own proposal',
+      );
+    }
     if (edit.status !== SelfEditStatus.AWAITING_APPROVAL) {
       throw new ApprovalError(
         ApprovalErrorCode.NOT_AWAITING_APPROVAL,

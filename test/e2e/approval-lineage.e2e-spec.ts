@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Role } from 'src/auth/role';
+import { answerMatches } from 'src/evaluation/answer-match';
+import { SelfEditStatus } from 'src/self-edits/self-edit-status';
+import { MODEL_DIR } from 'test/support/model-files';
+import { waitForStatus } from 'test/support/self-edit-status';
+import { codeOf, reasonOf, TestApp } from 'test/support/test-app';
+
+interface HeldoutPassage {
+  id: string;
+  split: string;
+  title: string;
+  passage: string;
+  questions: { question: string; answer: string; aliases: string[] }[];
+}
+
+const benign = readFileSync('test/fixtures/red-team/benign.jsonl', 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as { source: string; kind: string; lines: string[] })
+  .filter((c) => c.kind === 'implications' && c.source.startsWith('heldout-'));
+const heldout = new Map(
+  readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as HeldoutPassage)
+    .map((p) => [p.id, p]),
+);
+
+const APPROVE =
+  'mutation($id: ID!, $comment: String) { approveSelfEdit(id: $id, comment: $comment) { status } }';
+const ANSWER =
+  'query($input: AnswerInput!) { answer(input: $input) { answer servedBy { headAdapterId adapterDigests } } }';
+
+/**
+ * The lifecycle as its users drive it over GraphQL, on the `prod` channel (policies/channels.yaml: two approvals,
+ * a comment with each): propose -> gates -> two approvals -> apply -> answers from the new head -> rollback ->
+ * answers from the old head, with separation of duties enforced on the way.
+ */
+describe('approval, apply and rollback', () => {
+  let t: TestApp;
+  let engineer: { id: string; token: string };
+  let reviewers: { id: string; token: string }[];
+  const edit = benign[3];
+  const passage = heldout.get(edit.source)!;
+
+  beforeAll(async () => {
+    t = await TestApp.start('postgres');
+    engineer = await t.principal(Role.ml_engineer);
+    reviewers = [await t.principal(Role.compliance_reviewer), await t.principal(Role.compliance_reviewer)];
+    await t.gql(
+      t.adminToken,
+      'mutation { createChannel(input: { name: "prod", baseModel: "default" }) { id } }',
+    );
+  });
+  afterAll(() => t.stop());
+
+  const answers = async () =>
+    Promise.all(
+      passage.questions.map(async (q) => {
+        const r = await t.gql<{
+          answer: { answer: string; servedBy: { headAdapterId: string | null; adapterDigests: string[] } };
+        }>(engineer.token, ANSWER, { input: { question: q.question, channel: 'prod' } });
+        expect(r.errors).toBeUndefined();
+        return r.data!.answer;
+      }),
+    );
+  const rightCount = (given: { answer: string }[]) =>
+    passage.questions.filter((q, i) => answerMatches(given[i].answer, q.answer, q.aliases)).length;
+
+  it('takes an edit from proposal to the served head and back', async () => {
+    const before = await answers();
+    expect(before.every((a) => a.servedBy.headAdapterId === null)).toBe(true);
+
+    const source = await t.gql<{ addKnowledgeSource: { id: string } }>(
+      engineer.token,
+      'mutation($input: AddKnowledgeSourceInput!) { addKnowledgeSource(input: $input) { id } }',
+      {
+        input: {
+          title: passage.title,
+          passage: passage.passage,
+          questions: passage.questions.map(({ question, answer, aliases }) => ({
+            question,
+            answer,
+            aliases,
+          })),
+        },
+      },
+    );
+    const proposed = await t.gql<{ proposeSelfEdit: { id: string } }>(
+      engineer.token,
+      'mutation($input: ProposeSelfEditInput!) { proposeSelfEdit(input: $input) { id } }',
+      {
+        input: {
+          channel: 'prod',
+          knowledgeSourceId: source.data!.addKnowledgeSource.id,
+          kind: 'implications',
+          content: edit.lines.join('\n'),
+        },
+      },
+    );
+    const id = proposed.data!.proposeSelfEdit.id;
+    await waitForStatus(t, id, [SelfEditStatus.AWAITING_APPROVAL], 120_000);
+
+    // Separation of duties and the channel's policy.
+    expect(codeOf(await t.gql(engineer.token, APPROVE, { id, comment: 'mine' }))).toBe('FORBIDDEN');
+    expect(reasonOf(await t.gql(reviewers[0].token, APPROVE, { id }))).toBe('COMMENT_REQUIRED');
+    const first = await t.gql<{ approveSelfEdit: { status: string } }>(reviewers[0].token, APPROVE, {
+      id,
+      comment: 'faithful to the passage; gates clean',
+    });
+    expect(first.data!.approveSelfEdit.status).toBe('AWAITING_APPROVAL');
+    expect(reasonOf(await t.gql(reviewers[0].token, APPROVE, { id, comment: 'again' }))).toBe(
+      'ALREADY_DECIDED',
+    );
+    const early = await t.gql(engineer.token, 'mutation($id: ID!) { applySelfEdit(id: $id) { status } }', {
+      id,
+    });
+    expect(reasonOf(early)).toBe('NOT_APPLICABLE');
+    expect(early.errors![0].message).toContain('1 of 2 required approvals');
+
+    const second = await t.gql<{ approveSelfEdit: { status: string } }>(reviewers[1].token, APPROVE, {
+      id,
+      comment: 'agree',
+    });
+    expect(second.data!.approveSelfEdit.status).toBe('APPROVED');
+
+    const applied = await t.gql<{ applySelfEdit: { status: string } }>(
+      engineer.token,
+      'mutation($id: ID!) { applySelfEdit(id: $id) { status } }',
+      { id },
+    );
+    expect(applied.errors).toBeUndefined();
+    expect(applied.data!.applySelfEdit.status).toBe('APPLIED');
+    const stack = await t.gql<{
+      channelStack: { id: string; digest: string; status: string; selfEditId: string }[];
+    }>(reviewers[0].token, '{ channelStack(channel: "prod") { id digest status selfEditId } }');
+    const [head] = stack.data!.channelStack;
+    expect(head).toMatchObject({ status: 'APPLIED', selfEditId: id });
+
+    const after = await answers();
+    for (const a of after)
+      expect(a.servedBy).toEqual({ headAdapterId: head.id, adapterDigests: [head.digest] });
+    expect(rightCount(after)).toBeGreaterThan(rightCount(before));
+
+    const rolledBack = await t.gql<{ rollbackChannel: { headAdapterId: string | null } }>(
+      engineer.token,
+      'mutation { rollbackChannel(channel: "prod", toAdapterVersionId: null, reason: "drill") { headAdapterId } }',
+    );
+    expect(rolledBack.data!.rollbackChannel.headAdapterId).toBeNull();
+    const again = await answers();
+    expect(again).toEqual(before);
+    expect((await waitForStatus(t, id, [SelfEditStatus.ROLLED_BACK])).statusReason).toBe('drill');
+
+    const events = await t.gql<{ auditEvents: { action: string }[] }>(
+      t.adminToken,
+      '{ auditEvents(limit: 500) { action } }',
+    );
+    const actions = events.data!.auditEvents.map((e) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['self_edit.approved', 'channel.applied', 'channel.rolled_back']),
+    );
+  }, 180_000);
+
+  it('never lets anyone decide on their own proposal, whatever their role', async () => {
+    const proposed = await t.gql<{ proposeSelfEdit: { id: string } }>(
+      t.adminToken,
+      'mutation { proposeSelfEdit(input: { channel: "prod", kind: manual, content: "Quay is a town." }) { id } }',
+    );
+    const r = await t.gql(t.adminToken, APPROVE, { id: proposed.data!.proposeSelfEdit.id, comment: 'me' });
+    expect(codeOf(r)).toBe('FORBIDDEN');
+    expect(reasonOf(r)).toBe('OWN_PROPOSAL');
+  });
+});
