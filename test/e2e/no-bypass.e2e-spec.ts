@@ -5,9 +5,11 @@ import { parse } from 'yaml';
 import { DataSource, In } from 'typeorm';
 import { systemActor } from 'src/common/actor';
 import { Role } from 'src/auth/role';
+import { ApprovalDecision } from 'src/approvals/approval-decision';
 import { ApprovalEntity } from 'src/approvals/approval.entity';
 import { ChannelEntity } from 'src/channels/channel.entity';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
+import { GateVerdict } from 'src/gates/gate-verdict';
 import { AdapterStatus } from 'src/lineage/adapter-status';
 import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
@@ -268,10 +270,10 @@ describe('no adapter reaches a channel without its gates and approvals', () => {
               .getRepository(ApprovalEntity)
               .findBy({ selfEditId: edit.id, pipelineRun: edit.pipelineRun })
           )
-            .filter((a) => a.decision === 'APPROVE' && a.reviewerId !== edit.proposedById)
+            .filter((a) => a.decision === ApprovalDecision.APPROVE && a.reviewerId !== edit.proposedById)
             .map((a) => a.reviewerId),
         );
-        const warned = reports.some((r) => r.verdict === 'WARN');
+        const warned = reports.some((r) => r.verdict === GateVerdict.WARN);
         expect(approvers.size).toBeGreaterThanOrEqual(
           warned ? policy.approval.quorumOnWarn : policy.approval.quorum,
         );
