@@ -1,5 +1,6 @@
 import { InitialSchema1764032400000 } from 'migrations/1764032400000-initial-schema';
 import { PipelineRuns1764046800000 } from 'migrations/1764046800000-pipeline-runs';
+import { LineageSigning1764054000000 } from 'migrations/1764054000000-lineage-signing';
 
 /** Every migration, oldest first. Listed explicitly so a build never depends on a file glob. */
-export const migrations = [InitialSchema1764032400000, PipelineRuns1764046800000];
+export const migrations = [InitialSchema1764032400000, PipelineRuns1764046800000, LineageSigning1764054000000];

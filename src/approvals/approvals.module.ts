@@ -3,10 +3,11 @@ import { ApprovalsResolver } from 'src/approvals/approvals.resolver';
 import { ApprovalsService } from 'src/approvals/approvals.service';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { GatesModule } from 'src/gates/gates.module';
+import { SigningModule } from 'src/lineage/signing.module';
 import { SelfEditsModule } from 'src/self-edits/self-edits.module';
 
 @Module({
-  imports: [ChannelsModule, GatesModule, SelfEditsModule],
+  imports: [ChannelsModule, GatesModule, SelfEditsModule, SigningModule],
   providers: [ApprovalsService, ApprovalsResolver],
   exports: [ApprovalsService],
 })

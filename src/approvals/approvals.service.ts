@@ -13,6 +13,8 @@ import { ChannelsService } from 'src/channels/channels.service';
 import { GateReportsService } from 'src/gates/gate-reports.service';
 import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
 import { approversOf, requiredApprovals } from 'src/lineage/apply-guard';
+import { KeysService } from 'src/lineage/keys/keys.service';
+import { LineageSigner } from 'src/lineage/lineage-signer';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
@@ -40,6 +42,8 @@ export class ApprovalsService {
     private readonly channels: ChannelsService,
     private readonly policies: ChannelPolicyService,
     private readonly reports: GateReportsService,
+    private readonly keys: KeysService,
+    private readonly signer: LineageSigner,
   ) {}
 
   forEdit(selfEditId: string, manager: EntityManager = this.dataSource.manager): Promise<ApprovalEntity[]> {
@@ -89,9 +93,10 @@ export class ApprovalsService {
       );
     }
     const reports = await this.reports.forEdit(selfEditId, edit.pipelineRun);
+    const { key } = await this.keys.signer(ctx.actor.id!);
     try {
       return await this.transactions.run(async (manager) => {
-        await manager.getRepository(ApprovalEntity).insert({
+        const approval = Object.assign(new ApprovalEntity(), {
           id: randomUUID(),
           selfEditId,
           pipelineRun: edit.pipelineRun,
@@ -100,6 +105,8 @@ export class ApprovalsService {
           comment,
           createdAt: new Date(),
         });
+        await manager.getRepository(ApprovalEntity).insert(approval);
+        await this.signer.signApproval(manager, ctx.actor, key, approval, edit, reports);
         await this.audit.append(manager, ctx.actor, {
           action: decision === ApprovalDecision.APPROVE ? 'self_edit.approved' : 'self_edit.rejected',
           subjectType: Subject.SelfEdit,

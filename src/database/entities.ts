@@ -6,6 +6,8 @@ import { ChannelEntity } from 'src/channels/channel.entity';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
 import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
 import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
+import { AttestationEntity } from 'src/lineage/attestations/attestation.entity';
+import { SigningKeyEntity } from 'src/lineage/keys/signing-key.entity';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 
 export const entities = [
@@ -18,4 +20,6 @@ export const entities = [
   ApprovalEntity,
   AdapterVersionEntity,
   AuditEventEntity,
+  SigningKeyEntity,
+  AttestationEntity,
 ];

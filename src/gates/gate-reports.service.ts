@@ -3,7 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import canonicalize from 'canonicalize';
 import { DataSource, EntityManager } from 'typeorm';
+import { Actor } from 'src/common/actor';
 import { sha256Hex } from 'src/common/sha256';
+import { AuditService } from 'src/audit/audit.service';
 import { Gate, GateOutcome } from 'src/gates/gate';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
 
@@ -28,10 +30,15 @@ export function gateReportDigest(r: Omit<GateReportEntity, 'id' | 'sha256' | 'se
 /** Stores gate reports (hashed, linked to their edit and pipeline run) and reads them back. */
 @Injectable()
 export class GateReportsService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
 
-  record(
+  /** Stores the report and logs its digest (a leaf of the transparency log) in the same transaction. */
+  async record(
     manager: EntityManager,
+    actor: Actor,
     edit: { id: string; pipelineRun: number },
     gate: Pick<Gate<unknown>, 'name' | 'version'>,
     outcome: GateOutcome,
@@ -51,7 +58,20 @@ export class GateReportsService {
       createdAt: new Date(),
     });
     report.sha256 = gateReportDigest(report);
-    return manager.getRepository(GateReportEntity).save(report);
+    await manager.getRepository(GateReportEntity).save(report);
+    await this.audit.append(manager, actor, {
+      action: 'gate.reported',
+      subjectType: 'GateReport',
+      subjectId: report.id,
+      after: {
+        selfEditId: edit.id,
+        pipelineRun: edit.pipelineRun,
+        gate: gate.name,
+        verdict: report.verdict,
+        sha256: report.sha256,
+      },
+    });
+    return report;
   }
 
   /** The edit's reports, oldest first; only those of `pipelineRun` when given. */

@@ -132,10 +132,25 @@ export async function loadLoraAdapter(
     const scale = scalingOf(config, path, rank);
     modules.set(key, { rank, a: a!, b: b!.map((v) => v * scale) });
   }
-  const digest = createHash('sha256')
-    .update(`${ADAPTER_CONFIG_FILE}:${sha256(configBytes)}\n${ADAPTER_WEIGHTS_FILE}:${sha256(weightBytes)}\n`)
-    .digest('hex');
+  const digest = adapterDigest({
+    [ADAPTER_CONFIG_FILE]: sha256(configBytes),
+    [ADAPTER_WEIGHTS_FILE]: sha256(weightBytes),
+  });
   return { digest, bytes: sizes[0] + sizes[1], modules };
+}
+
+/**
+ * An adapter's address: SHA-256 over "file:sha256" lines of its config and weights, so a verifier can recompute
+ * it from the two files alone.
+ */
+export function adapterDigest(
+  fileSha256: Record<typeof ADAPTER_CONFIG_FILE | typeof ADAPTER_WEIGHTS_FILE, string>,
+): string {
+  return createHash('sha256')
+    .update(
+      `${ADAPTER_CONFIG_FILE}:${fileSha256[ADAPTER_CONFIG_FILE]}\n${ADAPTER_WEIGHTS_FILE}:${fileSha256[ADAPTER_WEIGHTS_FILE]}\n`,
+    )
+    .digest('hex');
 }
 
 /** PEFT's scaling: alpha / r (alpha / sqrt(r) with rsLoRA), with per-module alpha overrides. */

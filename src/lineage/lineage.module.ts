@@ -4,10 +4,12 @@ import { ChannelsModule } from 'src/channels/channels.module';
 import { GatesModule } from 'src/gates/gates.module';
 import { LineageResolver } from 'src/lineage/lineage.resolver';
 import { LineageService } from 'src/lineage/lineage.service';
+import { SigningModule } from 'src/lineage/signing.module';
+import { KnowledgeModule } from 'src/knowledge/knowledge.module';
 import { SelfEditsModule } from 'src/self-edits/self-edits.module';
 
 @Module({
-  imports: [ApprovalsModule, ChannelsModule, GatesModule, SelfEditsModule],
+  imports: [ApprovalsModule, ChannelsModule, GatesModule, KnowledgeModule, SelfEditsModule, SigningModule],
   providers: [LineageService, LineageResolver],
   exports: [LineageService],
 })

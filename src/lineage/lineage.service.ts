@@ -1,3 +1,4 @@
+import { KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -15,7 +16,10 @@ import { ChannelPolicy } from 'src/gates/policy/channel-policy';
 import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
 import { AdapterStatus } from 'src/lineage/adapter-status';
 import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
-import { applyBlockers } from 'src/lineage/apply-guard';
+import { applyBlockers, requiredApprovals } from 'src/lineage/apply-guard';
+import { GATEWAY_KEY_OWNER, KeysService } from 'src/lineage/keys/keys.service';
+import { LineageSigner } from 'src/lineage/lineage-signer';
+import { KnowledgeService } from 'src/knowledge/knowledge.service';
 import { LineageError, LineageErrorCode } from 'src/lineage/lineage.errors';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
@@ -36,6 +40,9 @@ export class LineageService {
     private readonly policies: ChannelPolicyService,
     private readonly reports: GateReportsService,
     private readonly approvals: ApprovalsService,
+    private readonly knowledge: KnowledgeService,
+    private readonly keys: KeysService,
+    private readonly signer: LineageSigner,
   ) {}
 
   /** The candidate adapter of the edit's latest run. */
@@ -59,8 +66,9 @@ export class LineageService {
     const channel = await this.channels.get(edit.channelId);
     ctx.assertCan(Action.apply, Subject.Channel, channel);
     const policy = this.policies.forChannel(channel.name);
+    const { key } = await this.keys.signer(GATEWAY_KEY_OWNER);
     try {
-      return await this.applyIn(ctx, selfEditId, channel, policy);
+      return await this.applyIn(ctx, selfEditId, channel, policy, key);
     } catch (err) {
       if (err instanceof LineageError && err.code === LineageErrorCode.HEAD_MOVED) {
         // Its gates measured another stack: the edit leaves review and can only run again (retrySelfEdit).
@@ -75,16 +83,20 @@ export class LineageService {
     selfEditId: string,
     channel: ChannelEntity,
     policy: ChannelPolicy,
+    key: KeyObject,
   ): Promise<{ edit: SelfEditEntity; channel: ChannelEntity }> {
     return this.transactions.run(async (manager) => {
       const current = (await manager.getRepository(SelfEditEntity).findOneBy({ id: selfEditId }))!;
-      const blockers = applyBlockers({
+      const requiredGates = [...policy.gates.screening, ...policy.gates.evaluation].map((g) => g.gate.name);
+      const reports = await this.reports.forEdit(selfEditId, undefined, manager);
+      const evidence = {
         edit: current,
-        requiredGates: [...policy.gates.screening, ...policy.gates.evaluation].map((g) => g.gate.name),
-        reports: await this.reports.forEdit(selfEditId, undefined, manager),
+        requiredGates,
+        reports,
         approvals: await this.approvals.forEdit(selfEditId, manager),
         approval: policy.approval,
-      });
+      };
+      const blockers = applyBlockers(evidence);
       if (blockers.length) {
         throw new LineageError(
           LineageErrorCode.NOT_APPLICABLE,
@@ -113,6 +125,18 @@ export class LineageService {
         .getRepository(AdapterVersionEntity)
         .update({ id: candidate.id }, { status: AdapterStatus.APPLIED, appliedAt: now });
       const moved = await this.moveHead(manager, ctx.actor, head, candidate.id, 'apply', { selfEditId });
+      await this.signer.signApplied(manager, ctx.actor, key, {
+        channel,
+        edit: current,
+        source: current.knowledgeSourceId ? await this.knowledge.get(current.knowledgeSourceId) : null,
+        candidate,
+        parent: candidate.parentId
+          ? await manager.getRepository(AdapterVersionEntity).findOneBy({ id: candidate.parentId })
+          : null,
+        reports: reports.filter((r) => r.pipelineRun === current.pipelineRun),
+        requiredGates,
+        quorum: requiredApprovals(evidence),
+      });
       const applied = await this.edits.transitionIn(manager, ctx.actor, selfEditId, SelfEditStatus.APPLIED);
       return { edit: applied, channel: moved };
     });
@@ -131,6 +155,7 @@ export class LineageService {
     const channel = await this.channels.getByName(channelName);
     ctx.assertCan(Action.rollback, Subject.Channel, channel);
     if (!reason.trim()) throw new LineageError(LineageErrorCode.REASON_REQUIRED, 'A rollback needs a reason');
+    const { key } = await this.keys.signer(GATEWAY_KEY_OWNER);
     return this.transactions.run(async (manager) => {
       const head = (await manager.getRepository(ChannelEntity).findOneBy({ id: channel.id }))!;
       const chain = await this.chainOf(manager, head.headAdapterId);
@@ -164,6 +189,13 @@ export class LineageService {
           );
         }
       }
+      await this.signer.signRollback(manager, ctx.actor, key, {
+        channelId: head.id,
+        channel: head.name,
+        from: head.headAdapterId,
+        to: toAdapterVersionId,
+        reason,
+      });
       return this.moveHead(manager, ctx.actor, head, toAdapterVersionId, 'rollback', {
         reason,
         rolledBack: removed.map((v) => v.id),

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import canonicalize from 'canonicalize';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
+import { sha256Hex } from 'src/common/sha256';
 import { AdapterStore } from 'src/inference/adapter-store';
 import { loadLoraAdapter } from 'src/inference/lora-adapter';
 import { ModelSpec } from 'src/inference/model-spec';
@@ -32,6 +34,8 @@ export interface TrainedCandidate {
   hyperparameters: { learningRate: number; epochs: number; rank: number; alpha: number };
   trainSeconds: number;
   device: string;
+  /** SHA-256 of the canonical JSON of the sequences trained on. */
+  trainingDataSha256: string;
 }
 
 /**
@@ -97,6 +101,7 @@ export class CandidateTrainer implements OnModuleDestroy {
       hyperparameters: chosen,
       trainSeconds: result.seconds,
       device: result.device,
+      trainingDataSha256: sha256Hex(canonicalize(sequences) ?? ''),
     };
   }
 }

@@ -11,10 +11,11 @@ import { GateVerdict } from 'src/gates/gate-verdict';
 import { CandidateEvaluationInput, ModelScreeningInput, ProbeQuestion } from 'src/gates/model-gate';
 import { ChannelPolicy, RequiredGate } from 'src/gates/policy/channel-policy';
 import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
+import { ModelService } from 'src/inference/model.service';
 import { ServingStackService } from 'src/inference/serving-stack.service';
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
 import { AdapterStatus } from 'src/lineage/adapter-status';
-import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
+import { AdapterVersionEntity, CandidateTraining } from 'src/lineage/adapter-version.entity';
 import { CandidateTrainer } from 'src/pipeline/candidate-trainer.service';
 import { JobHandler } from 'src/queues/job-handler.decorator';
 import { JobName, PipelineJob } from 'src/queues/queue-names';
@@ -53,6 +54,7 @@ export class PipelineStages {
     private readonly stacks: ServingStackService,
     private readonly reports: GateReportsService,
     private readonly trainer: CandidateTrainer,
+    private readonly model: ModelService,
   ) {}
 
   @JobHandler(JobName.SCREEN_SELF_EDIT)
@@ -95,6 +97,13 @@ export class PipelineStages {
         channel,
         parent.headAdapterId,
         trained.digest,
+        {
+          hyperparameters: trained.hyperparameters,
+          device: trained.device,
+          trainSeconds: trained.trainSeconds,
+          trainingDataSha256: trained.trainingDataSha256,
+          baseModelDigest: this.model.baseModelDigest,
+        },
       );
     });
     this.logger.log(
@@ -165,7 +174,8 @@ export class PipelineStages {
     const to = failed.length ? S.REJECTED_BY_GATE : onPass;
     const reason = failed.length ? `${stage}: failed ${failed.map((f) => f.gate.name).join(', ')}` : null;
     await this.edits.transition(this.actor, edit.id, to, reason, async (manager) => {
-      for (const { gate, outcome } of outcomes) await this.reports.record(manager, edit, gate, outcome);
+      for (const { gate, outcome } of outcomes)
+        await this.reports.record(manager, this.actor, edit, gate, outcome);
     });
     return {
       stage,
@@ -201,6 +211,7 @@ export class PipelineStages {
     channel: ChannelEntity,
     parentId: string | null,
     digest: string,
+    training: CandidateTraining,
   ): Promise<string> {
     const repository = manager.getRepository(AdapterVersionEntity);
     const existing = await repository.findOneBy({ digest });
@@ -208,7 +219,7 @@ export class PipelineStages {
       if (existing.selfEditId !== edit.id) {
         throw new Error(`adapter ${digest} already belongs to self-edit ${existing.selfEditId}`);
       }
-      await repository.update({ id: existing.id }, { status: AdapterStatus.CANDIDATE, parentId });
+      await repository.update({ id: existing.id }, { status: AdapterStatus.CANDIDATE, parentId, training });
       return existing.id;
     }
     const id = randomUUID();
@@ -219,6 +230,7 @@ export class PipelineStages {
       parentId,
       digest,
       status: AdapterStatus.CANDIDATE,
+      training,
       createdAt: new Date(),
       appliedAt: null,
     });

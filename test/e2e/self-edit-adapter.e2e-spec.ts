@@ -119,6 +119,7 @@ describe('a self-edit adapter teaches the served model an unseen passage', () =>
       parentId: null,
       digest,
       status: AdapterStatus.CANDIDATE,
+      training: null,
       createdAt: new Date(),
       appliedAt: null,
     });

@@ -1,0 +1,201 @@
+import { KeyObject } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Actor } from 'src/common/actor';
+import canonicalize from 'canonicalize';
+import { sha256Hex } from 'src/common/sha256';
+import { ApprovalEntity } from 'src/approvals/approval.entity';
+import { GateReportEntity } from 'src/gates/gate-report.entity';
+import { GateVerdict } from 'src/gates/gate-verdict';
+import { AdapterStore } from 'src/inference/adapter-store';
+import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
+import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
+import { AttestationKind } from 'src/lineage/attestations/attestation.entity';
+import {
+  APPROVAL_PREDICATE_TYPE,
+  AttestationsService,
+  ROLLBACK_PREDICATE_TYPE,
+} from 'src/lineage/attestations/attestations.service';
+import { serializeBundle, signModelFolder } from 'src/lineage/signing/bundle';
+import {
+  IN_TOTO_STATEMENT_TYPE,
+  ResourceDescriptor,
+  slsaProvenanceStatement,
+  Statement,
+  testResultOutcomeOf,
+  testResultStatement,
+} from 'src/lineage/signing/in-toto';
+import { MODEL_SIGNATURE_FILE } from 'src/lineage/signing/model-files';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+
+/** The build type of every adapter sealgate trains: a LoRA fitted to one self-edit on top of a stack. */
+export const SELF_EDIT_BUILD_TYPE = 'https://sealgate.dev/builds/lora-self-edit/v1';
+export const TRAINER_BUILDER_ID = 'https://sealgate.dev/builders/gpu-trainer/v1';
+
+export const adapterSubject = (digest: string): ResourceDescriptor => ({
+  name: `adapter/${digest}`,
+  digest: { sha256: digest },
+});
+
+export interface AppliedEdit {
+  channel: { id: string; name: string };
+  edit: SelfEditEntity;
+  source: KnowledgeSourceEntity | null;
+  candidate: AdapterVersionEntity;
+  parent: AdapterVersionEntity | null;
+  reports: GateReportEntity[];
+  requiredGates: string[];
+  quorum: number;
+}
+
+/** Writes the signed lineage of applied adapters, approvals and rollbacks (each one also a log leaf). */
+@Injectable()
+export class LineageSigner {
+  constructor(
+    private readonly attestations: AttestationsService,
+    private readonly store: AdapterStore,
+  ) {}
+
+  /**
+   * On apply: model.sig in the adapter folder (model_signing's format, so `model_signing verify key` accepts the
+   * folder), the SLSA provenance of the adapter, and each gate report of the run as a signed test result.
+   */
+  async signApplied(
+    manager: EntityManager,
+    actor: Actor,
+    key: KeyObject,
+    applied: AppliedEdit,
+  ): Promise<void> {
+    const { candidate, edit, source, parent, channel } = applied;
+    const folder = this.store.folderOf(candidate.digest);
+    const modelSignature = await signModelFolder(folder, key, { modelName: `adapter-${candidate.digest}` });
+    writeFileSync(join(folder, MODEL_SIGNATURE_FILE), serializeBundle(modelSignature));
+    await this.attestations.recordBundle(
+      manager,
+      actor,
+      AttestationKind.MODEL_SIGNATURE,
+      candidate.id,
+      modelSignature,
+    );
+
+    const training = candidate.training;
+    const dependencies: ResourceDescriptor[] = [
+      { name: 'self-edit', digest: { sha256: edit.contentSha256 } },
+      ...(source ? [{ name: 'passage', digest: { sha256: source.contentSha256 } }] : []),
+      ...(parent ? [{ ...adapterSubject(parent.digest), name: `parent/${parent.digest}` }] : []),
+      ...(training
+        ? [
+            { name: 'base-model', digest: { sha256: training.baseModelDigest } },
+            { name: 'training-data', digest: { sha256: training.trainingDataSha256 } },
+          ]
+        : []),
+    ];
+    const provenance = slsaProvenanceStatement({
+      subject: [adapterSubject(candidate.digest)],
+      buildType: SELF_EDIT_BUILD_TYPE,
+      externalParameters: {
+        channel: channel.name,
+        selfEditId: edit.id,
+        pipelineRun: edit.pipelineRun,
+        kind: edit.kind,
+        knowledgeSourceId: edit.knowledgeSourceId,
+        proposedById: edit.proposedById,
+        requestedHyperparameters: edit.hyperparameters,
+        requiredGates: applied.requiredGates,
+        requiredApprovals: applied.quorum,
+      },
+      internalParameters: training
+        ? {
+            hyperparameters: training.hyperparameters,
+            device: training.device,
+            trainSeconds: training.trainSeconds,
+          }
+        : {},
+      resolvedDependencies: dependencies,
+      builder: { id: TRAINER_BUILDER_ID },
+      invocationId: `${edit.id}.${edit.pipelineRun}`,
+      finishedOn: candidate.createdAt,
+    });
+    await this.attestations.sign(manager, actor, AttestationKind.PROVENANCE, candidate.id, provenance, key);
+
+    for (const report of applied.reports) {
+      const test = `${report.gate}@${report.gateVersion}`;
+      const statement = testResultStatement({
+        subject: [adapterSubject(candidate.digest)],
+        result: testResultOutcomeOf(report.verdict),
+        configuration: [{ name: `gate-report/${report.id}`, digest: { sha256: report.sha256 } }],
+        passedTests: report.verdict === GateVerdict.PASS ? [test] : [],
+        warnedTests: report.verdict === GateVerdict.WARN ? [test] : [],
+        failedTests: report.verdict === GateVerdict.FAIL ? [test] : [],
+      });
+      await this.attestations.sign(manager, actor, AttestationKind.GATE_REPORT, report.id, statement, key);
+    }
+  }
+
+  /** The approver's own signature over their decision and the reports they decided on. */
+  signApproval(
+    manager: EntityManager,
+    actor: Actor,
+    key: KeyObject,
+    approval: ApprovalEntity,
+    edit: SelfEditEntity,
+    reports: GateReportEntity[],
+  ): Promise<unknown> {
+    return this.attestations.sign(
+      manager,
+      actor,
+      AttestationKind.APPROVAL,
+      approval.id,
+      approvalStatement(approval, edit, reports),
+      key,
+    );
+  }
+
+  signRollback(
+    manager: EntityManager,
+    actor: Actor,
+    key: KeyObject,
+    rollback: { channelId: string; channel: string; from: string | null; to: string | null; reason: string },
+  ): Promise<unknown> {
+    const statement: Statement = {
+      _type: IN_TOTO_STATEMENT_TYPE,
+      subject: [
+        { name: `channel/${rollback.channel}`, digest: { sha256: sha256Hex(canonicalize(rollback) ?? '') } },
+      ],
+      predicateType: ROLLBACK_PREDICATE_TYPE,
+      predicate: { ...rollback, actorId: actor.id, at: new Date().toISOString() },
+    };
+    return this.attestations.sign(
+      manager,
+      actor,
+      AttestationKind.ROLLBACK,
+      rollback.channelId,
+      statement,
+      key,
+    );
+  }
+}
+
+/** What an approver signs: the edit's content, the decision, and the digests of the reports in front of them. */
+export function approvalStatement(
+  approval: Pick<ApprovalEntity, 'id' | 'selfEditId' | 'pipelineRun' | 'reviewerId' | 'decision' | 'comment'>,
+  edit: Pick<SelfEditEntity, 'contentSha256'>,
+  reports: Pick<GateReportEntity, 'gate' | 'sha256'>[],
+): Statement {
+  return {
+    _type: IN_TOTO_STATEMENT_TYPE,
+    subject: [{ name: `self-edit/${approval.selfEditId}`, digest: { sha256: edit.contentSha256 } }],
+    predicateType: APPROVAL_PREDICATE_TYPE,
+    predicate: {
+      approvalId: approval.id,
+      selfEditId: approval.selfEditId,
+      pipelineRun: approval.pipelineRun,
+      reviewerId: approval.reviewerId,
+      decision: approval.decision,
+      comment: approval.comment,
+      gateReports: reports.map((r) => ({ gate: r.gate, sha256: r.sha256 })),
+    },
+  };
+}
