@@ -1,7 +1,9 @@
+#!/usr/bin/env node
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { ProcessMode } from 'src/app.module';
 import { startApp } from 'src/bootstrap';
+import { runExportAudit, runRotateKey, runVerify } from 'src/cli/audit-bundle';
 import { runBootstrapAdmin } from 'src/cli/bootstrap-admin';
 import { seedDemo } from 'src/cli/demo';
 import { runEvalGates } from 'src/cli/eval-gates';
@@ -14,6 +16,9 @@ const USAGE = `Usage: sealgate [embedded|api|worker] [--demo]
        sealgate bootstrap-admin [--name NAME] [--force]
        sealgate print-schema
        sealgate eval-gates [--json] [FILE ...]
+       sealgate export-audit --channel NAME --out FILE
+       sealgate verify FILE [--gateway-key PEM_FILE] [--json]
+       sealgate keys rotate [--owner gateway|PRINCIPAL_ID]
 
   embedded         API and worker in one process (default); SQLite and Redis need no setup
   api              GraphQL/HTTP only
@@ -21,6 +26,9 @@ const USAGE = `Usage: sealgate [embedded|api|worker] [--demo]
   bootstrap-admin  create the first admin and print its API key once
   print-schema     print the GraphQL schema (SDL)
   eval-gates       detection and false-positive rates of the gates on the red-team set (or FILEs)
+  export-audit     write a channel's audit bundle (lineage, signatures, log proofs, adapter files)
+  verify           check an audit bundle offline; exit 0 when everything verifies, 1 naming the first break
+  keys rotate      new signing key for the gateway or an approver; old public keys stay published
 Configuration comes from the environment: see docs/configuration.md.`;
 
 async function main(): Promise<void> {
@@ -31,11 +39,17 @@ async function main(): Promise<void> {
       name: { type: 'string', default: 'admin' },
       force: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      channel: { type: 'string' },
+      out: { type: 'string' },
+      owner: { type: 'string' },
+      'gateway-key': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   const command = positionals[0] ?? 'embedded';
   if (values.help) return console.log(USAGE);
+  // verify needs no configuration, database or server: it runs anywhere the bundle is.
+  if (command === 'verify') return runVerify(positionals[1], values['gateway-key'], values.json ?? false);
   const config = loadConfig();
 
   switch (command) {
@@ -68,12 +82,16 @@ async function main(): Promise<void> {
       return runBootstrapAdmin(config, values.name ?? 'admin', values.force ?? false);
     case 'print-schema':
       return printSchema(config);
+    case 'export-audit':
+      return runExportAudit(config, values.channel, values.out);
+    case 'keys':
+      if (positionals[1] !== 'rotate') break;
+      return runRotateKey(config, values.owner);
     case 'eval-gates':
       return runEvalGates(positionals.slice(1), values.json ?? false);
-    default:
-      console.error(`Unknown command ${command}\n\n${USAGE}`);
-      process.exitCode = 2;
   }
+  console.error(`Unknown command ${positionals.join(' ')}\n\n${USAGE}`);
+  process.exitCode = 2;
 }
 
 main().catch((err: unknown) => {

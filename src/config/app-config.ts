@@ -43,6 +43,11 @@ export const appConfigSchema = z.object({
   ADAPTER_CACHE_MB: intFromEnv(256, 1, 1_048_576),
   ADAPTER_MAX_MB: intFromEnv(64, 1, 65_536),
   GENERATION_MAX_TOKENS: intFromEnv(256, 1, 32_768),
+  /** The transparency log's name in its signed checkpoints (no spaces or "+"). */
+  TRANSPARENCY_LOG_ORIGIN: z
+    .string()
+    .regex(/^[^\s+]+$/, 'must have no spaces or "+"')
+    .default('sealgate.local/lineage'),
   /** Attempts of a pipeline stage before its edit is FAILED, and the first retry delay (doubling each time). */
   PIPELINE_ATTEMPTS: intFromEnv(5, 1, 100),
   PIPELINE_BACKOFF_MS: intFromEnv(2_000, 1, 3_600_000),

@@ -2,15 +2,26 @@ import { Module } from '@nestjs/common';
 import { ApprovalsModule } from 'src/approvals/approvals.module';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { GatesModule } from 'src/gates/gates.module';
+import { AuditBundleExporter } from 'src/lineage/audit-bundle/audit-bundle.exporter';
 import { LineageResolver } from 'src/lineage/lineage.resolver';
+import { InferenceModule } from 'src/inference/inference.module';
+import { TransparencyResolver } from 'src/lineage/transparency/transparency.resolver';
 import { LineageService } from 'src/lineage/lineage.service';
 import { SigningModule } from 'src/lineage/signing.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
 import { SelfEditsModule } from 'src/self-edits/self-edits.module';
 
 @Module({
-  imports: [ApprovalsModule, ChannelsModule, GatesModule, KnowledgeModule, SelfEditsModule, SigningModule],
-  providers: [LineageService, LineageResolver],
-  exports: [LineageService],
+  imports: [
+    ApprovalsModule,
+    ChannelsModule,
+    GatesModule,
+    InferenceModule,
+    KnowledgeModule,
+    SelfEditsModule,
+    SigningModule,
+  ],
+  providers: [LineageService, LineageResolver, AuditBundleExporter, TransparencyResolver],
+  exports: [LineageService, AuditBundleExporter],
 })
 export class LineageModule {}

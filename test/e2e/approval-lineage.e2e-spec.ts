@@ -1,6 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { Role } from 'src/auth/role';
+import { runVerify } from 'src/cli/audit-bundle';
+import { AuditBundle } from 'src/lineage/audit-bundle/audit-bundle';
+import { AuditBundleExporter } from 'src/lineage/audit-bundle/audit-bundle.exporter';
+import { verifyAuditBundle } from 'src/lineage/audit-bundle/verify-audit-bundle';
 import { answerMatches } from 'src/evaluation/answer-match';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { MODEL_DIR } from 'test/support/model-files';
@@ -139,6 +146,69 @@ describe('approval, apply and rollback', () => {
     const [head] = stack.data!.channelStack;
     expect(head).toMatchObject({ status: 'APPLIED', selfEditId: id });
 
+    // An auditor's bundle verifies offline; one changed byte anywhere breaks it, naming where.
+    const bundle = await t.get(AuditBundleExporter).export('prod');
+    expect(verifyAuditBundle(bundle)).toMatchObject({ valid: true });
+    expect(bundle.versions[0].attestations.map((a) => a.kind).sort()).toEqual(
+      expect.arrayContaining(['approval', 'gate-report', 'model-signature', 'provenance']),
+    );
+    const tampered = (change: (b: AuditBundle) => void) => {
+      const copy = JSON.parse(JSON.stringify(bundle)) as AuditBundle;
+      change(copy);
+      return verifyAuditBundle(copy);
+    };
+    const adapterByte = tampered((b) => {
+      const file = b.versions[0].files.find((f) => f.path === 'adapter_model.safetensors')!;
+      const bytes = Buffer.from(file.base64, 'base64');
+      bytes[bytes.length - 1] ^= 1;
+      file.base64 = bytes.toString('base64');
+    });
+    expect(adapterByte).toMatchObject({ valid: false, problem: expect.stringContaining('files digest') });
+    const signatureByte = tampered((b) => {
+      const approval = b.versions[0].attestations.find((a) => a.kind === 'approval')!;
+      const parsed = JSON.parse(approval.bundle) as { dsseEnvelope: { signatures: { sig: string }[] } };
+      const sig = Buffer.from(parsed.dsseEnvelope.signatures[0].sig, 'base64');
+      sig[10] ^= 1;
+      parsed.dsseEnvelope.signatures[0].sig = sig.toString('base64');
+      approval.bundle = JSON.stringify(parsed);
+      approval.sha256 = createHash('sha256').update(approval.bundle).digest('hex');
+    });
+    expect(signatureByte).toMatchObject({
+      valid: false,
+      problem: expect.stringMatching(/^approval of .* in the log/),
+    });
+    const db = t.get(DataSource);
+    await db.query(`UPDATE gate_reports SET "durationMs" = "durationMs" + 1 WHERE "selfEditId" = $1`, [id]);
+    try {
+      const rowChanged = verifyAuditBundle(await t.get(AuditBundleExporter).export('prod'));
+      expect(rowChanged).toMatchObject({
+        valid: false,
+        problem: expect.stringMatching(/^gate report .*: its content does not match its digest/),
+      });
+    } finally {
+      await db.query(`UPDATE gate_reports SET "durationMs" = "durationMs" - 1 WHERE "selfEditId" = $1`, [id]);
+    }
+
+    // The command line: exit 0 on the bundle, 1 on a changed one.
+    const dir = mkdtempSync(join(tmpdir(), 'sealgate-audit-'));
+    writeFileSync(join(dir, 'bundle.json'), JSON.stringify(bundle));
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      runVerify(join(dir, 'bundle.json'), undefined, false);
+      expect(process.exitCode).toBe(0);
+      writeFileSync(
+        join(dir, 'bundle.json'),
+        JSON.stringify(bundle).replace(`"comment":"agree"`, `"comment":"agreed"`),
+      );
+      runVerify(join(dir, 'bundle.json'), undefined, false);
+      expect(process.exitCode).toBe(1);
+      expect(log).toHaveBeenLastCalledWith(expect.stringMatching(/^BROKEN after \d+ checks: /));
+    } finally {
+      log.mockRestore();
+      process.exitCode = 0;
+      rmSync(dir, { recursive: true, force: true });
+    }
+
     const after = await answers();
     for (const a of after)
       expect(a.servedBy).toEqual({ headAdapterId: head.id, adapterDigests: [head.digest] });
@@ -161,6 +231,10 @@ describe('approval, apply and rollback', () => {
     expect(actions).toEqual(
       expect.arrayContaining(['self_edit.approved', 'channel.applied', 'channel.rolled_back']),
     );
+    // After the rollback the channel serves the base model; its bundle (with the signed rollback) still verifies.
+    const afterRollback = await t.get(AuditBundleExporter).export('prod');
+    expect(afterRollback.versions).toEqual([]);
+    expect(verifyAuditBundle(afterRollback)).toMatchObject({ valid: true });
   }, 180_000);
 
   it('never lets anyone decide on their own proposal, whatever their role', async () => {

@@ -93,7 +93,8 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
     });
     const id = proposed.data!.proposeSelfEdit.id;
     // With no passage behind it, the faithfulness gate cannot support the line: the pipeline stops it.
-    const stopped = await waitForStatus(t, id, [SelfEditStatus.REJECTED_BY_GATE]);
+    // The worker may first be training the previous test's edit (the queue runs one job at a time).
+    const stopped = await waitForStatus(t, id, [SelfEditStatus.REJECTED_BY_GATE], 150_000);
     expect(stopped.statusReason).toBe('screening: failed faithfulness');
     const worker = systemActor('test');
     for (const to of [SelfEditStatus.APPLIED, SelfEditStatus.TRAINING, SelfEditStatus.PROPOSED]) {
@@ -109,7 +110,7 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
       'self_edit.status_changed',
       'self_edit.status_changed',
     ]);
-  });
+  }, 180_000);
 
   it('detects a tampered audit event and names where the chain breaks', async () => {
     const dataSource = t.get(DataSource);

@@ -106,6 +106,10 @@ const matrix: {
     allowed: [admin, eng, rev, aud],
     query: (f) => `{ channelStack(channel: "${f.channel}") { id } }`,
   },
+  { op: 'logCheckpoint', allowed: [admin, aud], query: () => '{ logCheckpoint { treeSize note } }' },
+  { op: 'inclusionProof', allowed: [admin, aud], query: () => '{ inclusionProof(seq: 1) { hashes } }' },
+  { op: 'consistencyProof', allowed: [admin, aud], query: () => '{ consistencyProof(fromSize: 1) }' },
+  { op: 'signingKeys', allowed: [admin, aud], query: () => '{ signingKeys { keyId } }' },
   { op: 'auditEvents', allowed: [admin, aud], query: () => '{ auditEvents(limit: 1) { seq } }' },
   { op: 'verifyAuditChain', allowed: [admin, aud], query: () => '{ verifyAuditChain { valid } }' },
   {

@@ -1,0 +1,124 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, LessThanOrEqual } from 'typeorm';
+import { ApprovalEntity } from 'src/approvals/approval.entity';
+import { AuditEventEntity } from 'src/audit/audit-event.entity';
+import { ChannelsService } from 'src/channels/channels.service';
+import { GateReportEntity } from 'src/gates/gate-report.entity';
+import { AdapterStore } from 'src/inference/adapter-store';
+import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
+import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
+import { AttestationEntity } from 'src/lineage/attestations/attestation.entity';
+import {
+  AUDIT_BUNDLE_FORMAT,
+  AuditBundle,
+  ExportedVersion,
+  Row,
+} from 'src/lineage/audit-bundle/audit-bundle';
+import { KeysService } from 'src/lineage/keys/keys.service';
+import { MODEL_SIGNATURE_FILE } from 'src/lineage/signing/model-files';
+import { TransparencyService } from 'src/lineage/transparency/transparency.service';
+import { inclusionProof } from 'src/lineage/transparency/merkle-tree';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+
+/** Rows as JSON, the way a verifier reads them back (dates become ISO strings). */
+const asRow = (entity: object): Row => JSON.parse(JSON.stringify(entity)) as Row;
+
+/** Writes the audit bundle of a channel (audit-bundle.ts): its applied stack and every event about it. */
+@Injectable()
+export class AuditBundleExporter {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly channels: ChannelsService,
+    private readonly store: AdapterStore,
+    private readonly keys: KeysService,
+    private readonly log: TransparencyService,
+  ) {}
+
+  async export(channelName: string): Promise<AuditBundle> {
+    const channel = await this.channels.getByName(channelName);
+    // The checkpoint first: every event exported is inside the tree it signs.
+    const checkpoint = await this.log.checkpoint();
+    const versions: ExportedVersion[] = [];
+    for (let id = channel.headAdapterId; id;) {
+      const version = await this.repo(AdapterVersionEntity).findOneByOrFail({ id });
+      versions.push(await this.exportVersion(version));
+      id = version.parentId;
+    }
+    const subjects = new Set<string>([channel.id]);
+    for (const v of versions) {
+      for (const row of [v.version, v.edit, v.source, ...v.reports, ...v.approvals])
+        if (row) subjects.add(String(row.id));
+    }
+    const attestations = await this.repo(AttestationEntity).findBy({ subjectId: In([...subjects]) });
+    attestations.forEach((a) => subjects.add(a.id));
+    const events = await this.repo(AuditEventEntity).find({
+      where: { subjectId: In([...subjects]), seq: LessThanOrEqual(checkpoint.treeSize) },
+      order: { seq: 'ASC' },
+    });
+    const leaves = (await this.log.leaves()).slice(0, checkpoint.treeSize);
+    return {
+      format: AUDIT_BUNDLE_FORMAT,
+      exportedAt: new Date().toISOString(),
+      log: { origin: this.log.origin, checkpoint: checkpoint.note },
+      keys: (await this.keys.publicKeys()).map((k) => ({
+        owner: k.owner,
+        keyId: k.keyId,
+        publicKeyPem: k.publicKeyPem,
+        createdAt: k.createdAt.toISOString(),
+        retiredAt: k.retiredAt?.toISOString() ?? null,
+      })),
+      channel: asRow(channel),
+      versions,
+      events: events.map((event) => ({
+        event: asRow(event),
+        proof: inclusionProof(leaves, event.seq - 1).map((h) => h.toString('hex')),
+      })),
+    };
+  }
+
+  private async exportVersion(version: AdapterVersionEntity): Promise<ExportedVersion> {
+    const edit = await this.repo(SelfEditEntity).findOneByOrFail({ id: version.selfEditId! });
+    const source = edit.knowledgeSourceId
+      ? await this.repo(KnowledgeSourceEntity).findOneByOrFail({ id: edit.knowledgeSourceId })
+      : null;
+    const reports = await this.repo(GateReportEntity).find({
+      where: { selfEditId: edit.id, pipelineRun: edit.pipelineRun },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    const approvals = await this.repo(ApprovalEntity).find({
+      where: { selfEditId: edit.id, pipelineRun: edit.pipelineRun },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    const attestations = await this.repo(AttestationEntity).find({
+      where: { subjectId: In([version.id, ...reports.map((r) => r.id), ...approvals.map((a) => a.id)]) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    const folder = this.store.folderOf(version.digest);
+    const files = readdirSync(folder)
+      .filter((name) => name !== MODEL_SIGNATURE_FILE)
+      .sort()
+      .map((path) => ({ path, base64: readFileSync(join(folder, path)).toString('base64') }));
+    return {
+      version: asRow(version),
+      edit: asRow(edit),
+      source: source ? asRow(source) : null,
+      reports: reports.map(asRow),
+      approvals: approvals.map(asRow),
+      attestations: attestations.map((a) => ({
+        id: a.id,
+        kind: a.kind,
+        subjectId: a.subjectId,
+        bundle: a.bundle,
+        sha256: a.sha256,
+      })),
+      files,
+    };
+  }
+
+  private repo<T extends object>(entity: new () => T) {
+    return this.dataSource.getRepository(entity);
+  }
+}
