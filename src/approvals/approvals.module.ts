@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
 import { ApprovalsResolver } from 'src/approvals/approvals.resolver';
 import { ApprovalsService } from 'src/approvals/approvals.service';
+import { ReviewEvidenceResolver } from 'src/approvals/review-evidence.resolver';
 import { ChannelsModule } from 'src/channels/channels.module';
+import { KnowledgeModule } from 'src/knowledge/knowledge.module';
 import { GatesModule } from 'src/gates/gates.module';
 import { SigningModule } from 'src/lineage/signing.module';
 import { SelfEditsModule } from 'src/self-edits/self-edits.module';
 
 @Module({
-  imports: [ChannelsModule, GatesModule, SelfEditsModule, SigningModule],
-  providers: [ApprovalsService, ApprovalsResolver],
+  imports: [ChannelsModule, GatesModule, KnowledgeModule, SelfEditsModule, SigningModule],
+  providers: [ApprovalsService, ApprovalsResolver, ReviewEvidenceResolver],
   exports: [ApprovalsService],
 })
 export class ApprovalsModule {}

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { Actor } from 'src/common/actor';
 import { TransactionRunner } from 'src/database/transaction-runner';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
@@ -50,6 +51,24 @@ export class ApprovalsService {
     return manager
       .getRepository(ApprovalEntity)
       .find({ where: { selfEditId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** Moves every open review past its channel's expiry to EXPIRED; returns how many. */
+  async expireOverdue(actor: Actor, now = new Date()): Promise<number> {
+    const open = await this.dataSource
+      .getRepository(SelfEditEntity)
+      .findBy({ status: SelfEditStatus.AWAITING_APPROVAL });
+    let expired = 0;
+    for (const edit of open) {
+      const channel = await this.channels.get(edit.channelId);
+      const hours = this.policies.forChannel(channel.name).approval.expiresAfterHours;
+      if (now.getTime() <= edit.updatedAt.getTime() + hours * HOUR_MS) continue;
+      await this.edits.transition(actor, edit.id, SelfEditStatus.EXPIRED, 'review expired').then(
+        () => expired++,
+        () => undefined, // decided or moved meanwhile
+      );
+    }
+    return expired;
   }
 
   async decide(ctx: AuthContext, selfEditId: string, { decision, text }: Decision): Promise<SelfEditEntity> {

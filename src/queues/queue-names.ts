@@ -8,6 +8,7 @@ export enum QueueName {
 /** Every job; each must have exactly one handler or the worker refuses to start. */
 export enum JobName {
   VERIFY_AUDIT_CHAIN = 'verify-audit-chain',
+  EXPIRE_REVIEWS = 'expire-reviews',
   SCREEN_SELF_EDIT = 'screen-self-edit',
   TRAIN_CANDIDATE = 'train-candidate',
   EVALUATE_CANDIDATE = 'evaluate-candidate',
@@ -22,6 +23,7 @@ export interface PipelineJob {
 /** The typed payload of each job. */
 export interface JobPayloads {
   [JobName.VERIFY_AUDIT_CHAIN]: { requestedBy: string };
+  [JobName.EXPIRE_REVIEWS]: Record<string, never>;
   [JobName.SCREEN_SELF_EDIT]: PipelineJob;
   [JobName.TRAIN_CANDIDATE]: PipelineJob;
   [JobName.EVALUATE_CANDIDATE]: PipelineJob;
@@ -30,6 +32,7 @@ export interface JobPayloads {
 /** Which queue carries each job. */
 export const queueOfJob: Record<JobName, QueueName> = {
   [JobName.VERIFY_AUDIT_CHAIN]: QueueName.maintenance,
+  [JobName.EXPIRE_REVIEWS]: QueueName.maintenance,
   [JobName.SCREEN_SELF_EDIT]: QueueName.pipeline,
   [JobName.TRAIN_CANDIDATE]: QueueName.pipeline,
   [JobName.EVALUATE_CANDIDATE]: QueueName.pipeline,

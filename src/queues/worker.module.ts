@@ -4,6 +4,8 @@ import { AuditJobs } from 'src/audit/audit.jobs';
 import { JobDispatcher } from 'src/queues/job-dispatcher';
 import { JobHandlerRegistry } from 'src/queues/job-handler-registry';
 import { MaintenanceProcessor } from 'src/queues/maintenance.processor';
+import { ApprovalsModule } from 'src/approvals/approvals.module';
+import { ReviewJobs } from 'src/approvals/review.jobs';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { GatesModule } from 'src/gates/gates.module';
 import { InferenceModule } from 'src/inference/inference.module';
@@ -19,6 +21,7 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
 @Module({
   imports: [
     DiscoveryModule,
+    ApprovalsModule,
     ChannelsModule,
     GatesModule,
     InferenceModule,
@@ -35,6 +38,7 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
     PipelineStages,
     CandidateTrainer,
     PipelineRecovery,
+    ReviewJobs,
   ],
 })
 export class WorkerModule {}

@@ -3,7 +3,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { ApprovalsService } from 'src/approvals/approvals.service';
 import { Role } from 'src/auth/role';
+import { systemActor } from 'src/common/actor';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+import { SelfEditsService } from 'src/self-edits/self-edits.service';
 import { runVerify } from 'src/cli/audit-bundle';
 import { AuditBundle } from 'src/lineage/audit-bundle/audit-bundle';
 import { AuditBundleExporter } from 'src/lineage/audit-bundle/audit-bundle.exporter';
@@ -109,6 +113,28 @@ describe('approval, apply and rollback', () => {
     );
     const id = proposed.data!.proposeSelfEdit.id;
     await waitForStatus(t, id, [SelfEditStatus.AWAITING_APPROVAL], 120_000);
+
+    // What the reviewer sees before deciding.
+    const evidence = await t.gql<{
+      reviewEvidence: {
+        source: { passage: string };
+        gateReports: { gate: string; verdict: string }[];
+        requiredApprovals: number;
+        approvedBy: string[];
+        expiresAt: string;
+      };
+    }>(
+      reviewers[0].token,
+      'query($id: ID!) { reviewEvidence(selfEditId: $id) { source { passage } gateReports { gate verdict } requiredApprovals approvedBy expiresAt } }',
+      { id },
+    );
+    expect(evidence.data!.reviewEvidence).toMatchObject({
+      source: { passage: passage.passage },
+      requiredApprovals: 2,
+      approvedBy: [],
+    });
+    expect(evidence.data!.reviewEvidence.gateReports.length).toBeGreaterThan(0);
+    expect(new Date(evidence.data!.reviewEvidence.expiresAt).getTime()).toBeGreaterThan(Date.now());
 
     // Separation of duties and the channel's policy.
     expect(codeOf(await t.gql(engineer.token, APPROVE, { id, comment: 'mine' }))).toBe('FORBIDDEN');
@@ -236,6 +262,23 @@ describe('approval, apply and rollback', () => {
     expect(afterRollback.versions).toEqual([]);
     expect(verifyAuditBundle(afterRollback)).toMatchObject({ valid: true });
   }, 180_000);
+
+  it('expires a review left open past the channel policy', async () => {
+    const proposed = await t.gql<{ proposeSelfEdit: { id: string } }>(
+      t.adminToken,
+      'mutation { proposeSelfEdit(input: { channel: "prod", kind: manual, content: "Quay is a port." }) { id } }',
+    );
+    const id = proposed.data!.proposeSelfEdit.id;
+    await waitForStatus(t, id, [SelfEditStatus.REJECTED_BY_GATE], 120_000);
+    // A review opened 49 hours ago (prod: 48 hours), as the row would look.
+    const stale = new Date(Date.now() - 49 * 3_600_000);
+    await t
+      .get(DataSource)
+      .getRepository(SelfEditEntity)
+      .update({ id }, { status: SelfEditStatus.AWAITING_APPROVAL, updatedAt: stale });
+    expect(await t.get(ApprovalsService).expireOverdue(systemActor('test'))).toBe(1);
+    expect((await t.get(SelfEditsService).get(id)).status).toBe(SelfEditStatus.EXPIRED);
+  }, 150_000);
 
   it('never lets anyone decide on their own proposal, whatever their role', async () => {
     const proposed = await t.gql<{ proposeSelfEdit: { id: string } }>(

@@ -106,6 +106,11 @@ const matrix: {
     allowed: [admin, eng, rev, aud],
     query: (f) => `{ channelStack(channel: "${f.channel}") { id } }`,
   },
+  {
+    op: 'reviewEvidence',
+    allowed: [admin, eng, rev, aud],
+    query: (f) => `{ reviewEvidence(selfEditId: "${f.editId}") { requiredApprovals } }`,
+  },
   { op: 'logCheckpoint', allowed: [admin, aud], query: () => '{ logCheckpoint { treeSize note } }' },
   { op: 'inclusionProof', allowed: [admin, aud], query: () => '{ inclusionProof(seq: 1) { hashes } }' },
   { op: 'consistencyProof', allowed: [admin, aud], query: () => '{ consistencyProof(fromSize: 1) }' },
