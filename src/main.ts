@@ -13,14 +13,16 @@ process.env.TZ = 'UTC';
 const USAGE = `Usage: sealgate [embedded|api|worker] [--demo]
        sealgate bootstrap-admin [--name NAME] [--force]
        sealgate print-schema
-       sealgate eval-gates [--json] [FILE ...]
+       sealgate eval-gates [--json] [--text-only] [--train N] [FILE ...]
 
   embedded         API and worker in one process (default); SQLite and Redis need no setup
   api              GraphQL/HTTP only
   worker           queue consumers only
   bootstrap-admin  create the first admin and print its API key once
   print-schema     print the GraphQL schema (SDL)
-  eval-gates       detection and false-positive rates of the gates on the red-team set (or FILEs)
+  eval-gates       detection and false-positive rates of the gates on the red-team set (or FILEs), with
+                   the model screening gates on MODEL_DIR (--text-only: without); --train N also trains
+                   candidate adapters for N edits and runs the evaluation gates
 Configuration comes from the environment: see docs/configuration.md.`;
 
 async function main(): Promise<void> {
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
       name: { type: 'string', default: 'admin' },
       force: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'text-only': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -69,7 +72,11 @@ async function main(): Promise<void> {
     case 'print-schema':
       return printSchema(config);
     case 'eval-gates':
-      return runEvalGates(positionals.slice(1), values.json ?? false);
+      return runEvalGates(
+        positionals.slice(1),
+        { json: values.json ?? false, textOnly: values['text-only'] ?? false },
+        config,
+      );
     default:
       console.error(`Unknown command ${command}\n\n${USAGE}`);
       process.exitCode = 2;
