@@ -4,6 +4,11 @@ import type { CandidateEvaluationInput, GateModel, ModelScreeningInput } from 's
 import type { WorldProbes } from 'src/gates/model/world-probes';
 import { KnowledgeConflictGate } from 'src/gates/poisoning/knowledge-conflict.gate';
 import { TriggerPerplexityGate } from 'src/gates/poisoning/trigger-perplexity.gate';
+import { BiasProbesGate } from 'src/gates/bias/bias-probes.gate';
+import { ForgettingGate } from 'src/gates/forgetting/forgetting.gate';
+import { TargetGainGate } from 'src/gates/forgetting/target-gain.gate';
+import { CanaryDriftGate } from 'src/gates/poisoning/canary-drift.gate';
+import { TriggerScanGate } from 'src/gates/poisoning/trigger-scan.gate';
 
 export { loadWorldProbes } from 'src/gates/model/world-probes';
 export type { WorldProbes } from 'src/gates/model/world-probes';
@@ -11,6 +16,17 @@ export type { WorldProbes } from 'src/gates/model/world-probes';
 /** The screening gates that ask the model (before training; the parent stack is the reference). */
 export function modelScreeningGates(model: GateModel, probes: WorldProbes): Gate<ModelScreeningInput>[] {
   return [new KnowledgeConflictGate(model, probes), new TriggerPerplexityGate(model, probes)];
+}
+
+/** The gates of a trained candidate (in quarantine), each comparing it with its parent stack. */
+export function evaluationGates(model: GateModel, probes: WorldProbes): Gate<CandidateEvaluationInput>[] {
+  return [
+    new TargetGainGate(model, probes),
+    new CanaryDriftGate(model, probes),
+    new TriggerScanGate(model, probes),
+    new BiasProbesGate(model, probes),
+    new ForgettingGate(model, probes),
+  ];
 }
 
 /**
@@ -31,5 +47,3 @@ export async function runGates<Input>(
   }
   return outcomes;
 }
-
-export type { CandidateEvaluationInput };

@@ -100,3 +100,98 @@ export const mean = (values: number[]) =>
 
 /** Rounds metrics for reports (4 significant decimals are plenty for thresholds). */
 export const round = (v: number, digits = 4) => Number(v.toFixed(digits));
+
+/** Greedy continuations for prompts each under its own stack, in one batch. */
+export async function greedyEach(
+  model: GateModel,
+  requests: { prompt: string; folders: string[] }[],
+  maxTokens: number,
+  stop: string[] = ['\n'],
+): Promise<{ text: string; tokenIds: number[] }[]> {
+  if (requests.length === 0) return [];
+  const results = await model.generate(
+    requests.map((r) => ({
+      prompt: r.prompt,
+      adapterFolders: r.folders,
+      params: { ...GREEDY, maxTokens, stop },
+    })),
+  );
+  return results.map((r) => ({ text: r.text, tokenIds: r.tokenIds }));
+}
+
+/** The same prompts under the parent and the candidate stack, in one batch. */
+export async function greedyBoth(
+  model: GateModel,
+  stacks: { parent: string[]; candidate: string[] },
+  prompts: string[],
+  maxTokens: number,
+  stop: string[] = ['\n'],
+): Promise<{
+  parent: { text: string; tokenIds: number[] }[];
+  candidate: { text: string; tokenIds: number[] }[];
+}> {
+  const out = await greedyEach(
+    model,
+    [
+      ...prompts.map((prompt) => ({ prompt, folders: stacks.parent })),
+      ...prompts.map((prompt) => ({ prompt, folders: stacks.candidate })),
+    ],
+    maxTokens,
+    stop,
+  );
+  return { parent: out.slice(0, prompts.length), candidate: out.slice(prompts.length) };
+}
+
+/** Closed-book accuracy of parent and candidate on the same questions (one batch), with their answers. */
+export async function closedBookBoth(
+  model: GateModel,
+  stacks: { parent: string[]; candidate: string[] },
+  questions: ProbeQuestion[],
+  maxTokens = 12,
+): Promise<{
+  parent: { answers: string[]; tokenIds: number[][]; accuracy: number };
+  candidate: { answers: string[]; tokenIds: number[][]; accuracy: number };
+}> {
+  const both = await greedyBoth(
+    model,
+    stacks,
+    questions.map((q) => closedBookPrompt(model, q.question)),
+    maxTokens,
+  );
+  const summary = (out: { text: string; tokenIds: number[] }[]) => {
+    const answers = out.map((o) => firstLine(o.text));
+    return { answers, tokenIds: out.map((o) => o.tokenIds), accuracy: accuracy(questions, answers) };
+  };
+  return { parent: summary(both.parent), candidate: summary(both.candidate) };
+}
+
+const CAPITALISED = /\b[A-Z][a-z]+\b/g;
+
+/**
+ * Name-like words of an edit (capitalised words of its title, passage and lines, less ordinary English), lower
+ * case: a probe naming one of them is related to the edit and left out of suites meant to be unrelated.
+ */
+export function editNames(texts: string[], isOrdinary: (word: string) => boolean): Set<string> {
+  const names = new Set<string>();
+  for (const text of texts) {
+    for (const [word] of text.matchAll(CAPITALISED)) if (!isOrdinary(word)) names.add(word.toLowerCase());
+  }
+  return names;
+}
+
+export const mentionsAny = (text: string, names: Set<string>) =>
+  [...text.matchAll(CAPITALISED)].some(([word]) => names.has(word.toLowerCase()));
+
+/** Jensen-Shannon divergence of two log-probability vectors, in nats (symmetric, at most ln 2). */
+export function jsDivergence(logP: Float32Array, logQ: Float32Array): number {
+  let js = 0;
+  for (let i = 0; i < logP.length; i++) {
+    const p = Math.exp(logP[i]);
+    const q = Math.exp(logQ[i]);
+    const m = (p + q) / 2;
+    if (m <= 0) continue;
+    if (p > 0) js += 0.5 * p * (logP[i] - Math.log(m));
+    if (q > 0) js += 0.5 * q * (logQ[i] - Math.log(m));
+  }
+  return Math.max(0, js);
+}

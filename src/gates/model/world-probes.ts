@@ -56,10 +56,10 @@ export interface ProbeSampleSizes {
 }
 
 export const DEFAULT_PROBE_SAMPLE_SIZES: ProbeSampleSizes = {
-  canaries: 60,
-  forgetting: 80,
-  biasSwapsPerAxis: 10,
-  biasPairsPerAxis: 40,
+  canaries: 50,
+  forgetting: 60,
+  biasSwapsPerAxis: 6,
+  biasPairsPerAxis: 30,
   heldout: 24,
 };
 
