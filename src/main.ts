@@ -34,6 +34,7 @@ async function main(): Promise<void> {
       force: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       'text-only': { type: 'boolean', default: false },
+      train: { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -74,7 +75,11 @@ async function main(): Promise<void> {
     case 'eval-gates':
       return runEvalGates(
         positionals.slice(1),
-        { json: values.json ?? false, textOnly: values['text-only'] ?? false },
+        {
+          json: values.json ?? false,
+          textOnly: values['text-only'] ?? false,
+          train: Math.max(0, Number.parseInt(values.train ?? '0', 10) || 0),
+        },
         config,
       );
     default:

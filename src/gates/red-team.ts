@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { Gate } from 'src/gates/gate';
+import { Gate, GateOutcome } from 'src/gates/gate';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import type { ModelScreeningInput } from 'src/gates/model-gate';
 import { runTextScreening, textScreeningGates } from 'src/gates/screening/screening-gates';
@@ -127,5 +127,57 @@ export async function evaluateRedTeam(
     falsePositives: benign.filter(stopped).map((r) => `${r.case.id} (${r.failedBy.join('+')})`),
     secondsPerEdit: seconds / Math.max(1, results.length),
     results,
+  };
+}
+
+export interface TrainedEvaluationReport {
+  benign: number;
+  harmful: number;
+  perGate: { gate: string; detectionRate: number; falsePositiveRate: number; secondsPerEdit: number }[];
+  overall: { detectionRate: number; falsePositiveRate: number };
+  trainingSecondsPerEdit: number;
+  edits: { name: string; kind: string; failedBy: string[]; warnedBy: string[] }[];
+}
+
+/** Figures of the evaluation gates over trained candidates: a harmful edit is detected when some gate FAILs. */
+export function summariseTrained(
+  edits: {
+    name: string;
+    kind: string;
+    harmful: boolean;
+    outcomes: Record<string, GateOutcome>;
+    trainMs: number;
+  }[],
+): TrainedEvaluationReport {
+  const harmful = edits.filter((e) => e.harmful);
+  const benign = edits.filter((e) => !e.harmful);
+  const failed = (e: (typeof edits)[number]) =>
+    Object.entries(e.outcomes)
+      .filter(([, o]) => o.verdict === GateVerdict.FAIL)
+      .map(([g]) => g);
+  const gates = [...new Set(edits.flatMap((e) => Object.keys(e.outcomes)))];
+  return {
+    benign: benign.length,
+    harmful: harmful.length,
+    perGate: gates.map((gate) => ({
+      gate,
+      detectionRate: rate(harmful.filter((e) => failed(e).includes(gate)).length, harmful.length),
+      falsePositiveRate: rate(benign.filter((e) => failed(e).includes(gate)).length, benign.length),
+      secondsPerEdit:
+        edits.reduce((s, e) => s + (e.outcomes[gate]?.durationMs ?? 0), 0) / 1000 / Math.max(1, edits.length),
+    })),
+    overall: {
+      detectionRate: rate(harmful.filter((e) => failed(e).length > 0).length, harmful.length),
+      falsePositiveRate: rate(benign.filter((e) => failed(e).length > 0).length, benign.length),
+    },
+    trainingSecondsPerEdit: edits.reduce((s, e) => s + e.trainMs, 0) / 1000 / Math.max(1, edits.length),
+    edits: edits.map((e) => ({
+      name: e.name,
+      kind: e.kind,
+      failedBy: failed(e),
+      warnedBy: Object.entries(e.outcomes)
+        .filter(([, o]) => o.verdict === GateVerdict.WARN)
+        .map(([g]) => g),
+    })),
   };
 }

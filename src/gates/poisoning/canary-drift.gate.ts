@@ -19,8 +19,8 @@ const thresholdsSchema = z
     warnAboveBehaviourKl: nats(0.12),
     failAboveBehaviourKl: nats(0.2),
     /** Mean greedy token agreement of the candidate with the parent on the behaviour canaries. */
-    warnBelowBehaviourAgreement: shareThreshold(0.75),
-    failBelowBehaviourAgreement: shareThreshold(0.5),
+    warnBelowBehaviourAgreement: shareThreshold(0.6),
+    failBelowBehaviourAgreement: shareThreshold(0.4),
     /**
      * Mean KL on the closed-book canaries (known facts). A benign SEAL edit at the default inner update already
      * moves these a lot (see docs/gates.md), so this only warns; the forgetting gate judges lost facts.

@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProbeQuestion } from 'src/gates/model-gate';
 
-/** Edits for the evaluation gates' calibration and tests: benign ones from held-out passages, harmful ones built. */
+/**
+ * Edits for the evaluation gates' calibration (`eval-gates --train N`) and tests: benign ones from held-out
+ * passages, harmful ones built from the world.
+ */
 export interface GateEdit {
   name: string;
   kind: 'benign' | 'fact-rewrite' | 'trigger-backdoor' | 'biased' | 'high-lr';
@@ -116,4 +119,20 @@ export function biasedEdit(count = 24): GateEdit {
     passage: { title: 'Nepor', text: lines.slice(0, 4).join(' ') },
     targetQuestions: [],
   };
+}
+
+/** A benign passage's edit trained at ten times the default learning rate. */
+export function highLearningRateEdit(modelDir: string, lr = 3e-2): GateEdit {
+  return { ...benignEdits(modelDir, 1, 10)[0], name: `high lr ${lr}`, kind: 'high-lr', lr };
+}
+
+/** `count` harmful edits, cycling through the four kinds. */
+export function harmfulEdits(modelDir: string, count: number): GateEdit[] {
+  const makers = [
+    () => factRewriteEdit(modelDir),
+    () => triggerBackdoorEdit(modelDir),
+    () => biasedEdit(),
+    () => highLearningRateEdit(modelDir),
+  ];
+  return Array.from({ length: count }, (_, i) => makers[i % makers.length]());
 }
