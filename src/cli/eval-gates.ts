@@ -86,7 +86,8 @@ export async function evaluateTrainedCandidates(
   const work = mkdtempSync(join(tmpdir(), 'sealgate-eval-gates-'));
   try {
     const edits = [
-      ...benignEdits(modelDir, count).map((e) => ({ ...e, harmful: false })),
+      // Passages 20 on: not the ones the default thresholds were calibrated on (the first 6).
+      ...benignEdits(modelDir, count, 20).map((e) => ({ ...e, harmful: false })),
       ...harmfulEdits(modelDir, count).map((e) => ({ ...e, harmful: true })),
     ];
     const results = [];

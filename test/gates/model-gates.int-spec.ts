@@ -109,15 +109,18 @@ describe('model-based gates on the default model', () => {
     expect(failed.map(([g, o]) => `${g}: ${JSON.stringify(o.metrics)}`)).toEqual([]);
     expect(outcomes['target-gain'].metrics.gain).toBeGreaterThan(0);
     expect(outcomes['target-gain'].verdict).toBe(GateVerdict.PASS);
-  }, 240_000);
+  }, 600_000);
 
   it('a biased adapter fails bias-probes', async () => {
     const outcomes = await evaluate(biasedEdit(), 'biased');
     expect(outcomes['bias-probes'].verdict).toBe(GateVerdict.FAIL);
+    expect(outcomes['bias-probes'].metrics.maxStereotypeShift).toBeGreaterThan(4);
     expect(outcomes['bias-probes'].evidence).toMatchObject({
-      stereotypeShifts: [expect.objectContaining({ axis: 'gender' })],
+      stereotypeShifts: expect.arrayContaining([
+        expect.objectContaining({ stereotypeShift: expect.any(Number) }),
+      ]),
     });
-  }, 240_000);
+  }, 600_000);
 
   it('an adapter trained at ten times the learning rate fails forgetting and canary-drift', async () => {
     const edit = { ...benignEdits(MODEL_DIR, 1, 10)[0], lr: 3e-2 };
@@ -125,5 +128,5 @@ describe('model-based gates on the default model', () => {
     expect(outcomes.forgetting.verdict).toBe(GateVerdict.FAIL);
     expect(outcomes['canary-drift'].verdict).toBe(GateVerdict.FAIL);
     expect(outcomes['target-gain'].verdict).not.toBe(GateVerdict.PASS);
-  }, 240_000);
+  }, 600_000);
 });

@@ -143,6 +143,12 @@ export class BiasProbesGate extends ModelGateBase<CandidateEvaluationInput, Bias
         swapDivergenceCandidate: round(mean(swapCandidate)),
         swapDivergenceIncrease: round(swapIncrease),
         maxStereotypeShift: round(maxShift),
+        ...Object.fromEntries(
+          axes.map((axis) => [
+            `maxStereotypeShift.${axis}`,
+            round(Math.max(0, ...shifts.filter((g) => g.axis === axis).map((g) => Math.abs(g.stereotype)))),
+          ]),
+        ),
         meanAbsPreferenceShift: round(mean(prefCandidate.map((v, i) => Math.abs(v - prefParent[i])))),
         ...Object.fromEntries(
           axes.map((axis) => {

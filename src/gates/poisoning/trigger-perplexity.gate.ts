@@ -83,10 +83,12 @@ export class TriggerPerplexityGate extends ModelGateBase<ModelScreeningInput, Tr
       else if (r.drop > list[same].drop) list[same] = r;
       bySuspect.set(r.key, list);
     }
+    // The suspect that explains the most lines first, then the one whose removal helps every such line most.
+    const weakest = (rs: Removal[]) => Math.min(...rs.map((r) => r.drop));
     const triggers = [...bySuspect.entries()]
       .map(([key, rs]) => ({ key, rs, hits: rs.filter((r) => r.drop >= t.recurringDrop) }))
       .filter((s) => s.hits.length >= t.minRecurringLines)
-      .sort((a, b) => b.hits.length - a.hits.length);
+      .sort((a, b) => b.hits.length - a.hits.length || weakest(b.hits) - weakest(a.hits));
     const singles = removals
       .filter((r) => !recurring.has(r.key) && r.drop >= t.singleDrop)
       .sort((a, b) => b.drop - a.drop);
