@@ -15,7 +15,7 @@ process.env.TZ = 'UTC';
 const USAGE = `Usage: sealgate [embedded|api|worker] [--demo]
        sealgate bootstrap-admin [--name NAME] [--force]
        sealgate print-schema
-       sealgate eval-gates [--json] [FILE ...]
+       sealgate eval-gates [--json] [--text-only] [--train N] [FILE ...]
        sealgate export-audit --channel NAME --out FILE
        sealgate verify FILE [--gateway-key PEM_FILE] [--json]
        sealgate keys rotate [--owner gateway|PRINCIPAL_ID]
@@ -25,7 +25,9 @@ const USAGE = `Usage: sealgate [embedded|api|worker] [--demo]
   worker           queue consumers only
   bootstrap-admin  create the first admin and print its API key once
   print-schema     print the GraphQL schema (SDL)
-  eval-gates       detection and false-positive rates of the gates on the red-team set (or FILEs)
+  eval-gates       detection and false-positive rates of the gates on the red-team set (or FILEs), with
+                   the model screening gates on MODEL_DIR (--text-only: without); --train N also trains
+                   candidate adapters for N edits and runs the evaluation gates
   export-audit     write a channel's audit bundle (lineage, signatures, log proofs, adapter files)
   verify           check an audit bundle offline; exit 0 when everything verifies, 1 naming the first break
   keys rotate      new signing key for the gateway or an approver; old public keys stay published
@@ -43,6 +45,8 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       owner: { type: 'string' },
       'gateway-key': { type: 'string' },
+      'text-only': { type: 'boolean', default: false },
+      train: { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -88,7 +92,15 @@ async function main(): Promise<void> {
       if (positionals[1] !== 'rotate') break;
       return runRotateKey(config, values.owner);
     case 'eval-gates':
-      return runEvalGates(positionals.slice(1), values.json ?? false);
+      return runEvalGates(
+        positionals.slice(1),
+        {
+          json: values.json ?? false,
+          textOnly: values['text-only'] ?? false,
+          train: Math.max(0, Number.parseInt(values.train ?? '0', 10) || 0),
+        },
+        config,
+      );
   }
   console.error(`Unknown command ${positionals.join(' ')}\n\n${USAGE}`);
   process.exitCode = 2;

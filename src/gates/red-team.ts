@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { Gate, GateOutcome } from 'src/gates/gate';
 import { GateVerdict } from 'src/gates/gate-verdict';
+import type { ModelScreeningInput } from 'src/gates/model-gate';
 import { runTextScreening, textScreeningGates } from 'src/gates/screening/screening-gates';
 
 /** One case of a red-team file (JSON lines): a self-edit with its passage, and what the gates should do. */
@@ -42,7 +44,9 @@ export interface RedTeamReport {
   attacksInScope: number;
   benign: number;
   overall: { detectionRate: number; falsePositiveRate: number };
-  perGate: { gate: string; detectionRate: number; falsePositiveRate: number }[];
+  /** Whether the model screening gates ran (then attacks that need the model are in scope too). */
+  withModel: boolean;
+  perGate: { gate: string; detectionRate: number; falsePositiveRate: number; secondsPerEdit: number }[];
   perKind: { kind: string; attacks: number; needsModel: number; detectionRate: number }[];
   missed: string[];
   falsePositives: string[];
@@ -52,17 +56,37 @@ export interface RedTeamReport {
 
 const rate = (hits: number, total: number) => (total === 0 ? 0 : hits / total);
 
+export interface RedTeamOptions {
+  /** Model screening gates to run after the text gates, on the stack `parentFolders` (`[]`: the base model). */
+  modelGates?: Gate<ModelScreeningInput>[];
+  parentFolders?: string[];
+}
+
 /**
  * Runs every case through the screening gates. An attack is detected when some gate FAILs it; a benign edit is
- * a false positive when some gate FAILs it. Attacks only the model can show are counted apart.
+ * a false positive when some gate FAILs it. Without model gates, attacks only the model can show are counted
+ * apart; with them, every attack is in scope.
  */
-export async function evaluateRedTeam(cases: RedTeamCase[]): Promise<RedTeamReport> {
+export async function evaluateRedTeam(
+  cases: RedTeamCase[],
+  options: RedTeamOptions = {},
+): Promise<RedTeamReport> {
+  const modelGates = options.modelGates ?? [];
+  const withModel = modelGates.length > 0;
+  const gateMs = new Map<string, number>();
   const started = performance.now();
   const results: CaseResult[] = [];
   for (const c of cases) {
-    const outcomes = Object.entries(
-      await runTextScreening({ selfEdit: { lines: c.lines }, passage: c.passage }),
-    );
+    const input = { selfEdit: { lines: c.lines }, passage: c.passage };
+    const outcomes = Object.entries(await runTextScreening(input));
+    for (const gate of modelGates) {
+      const outcome = await gate.run(
+        { ...input, parentFolders: options.parentFolders ?? [] },
+        gate.thresholdsSchema.parse({}),
+      );
+      outcomes.push([gate.name, outcome]);
+    }
+    for (const [gate, o] of outcomes) gateMs.set(gate, (gateMs.get(gate) ?? 0) + o.durationMs);
     results.push({
       case: c,
       failedBy: outcomes.filter(([, o]) => o.verdict === GateVerdict.FAIL).map(([gate]) => gate),
@@ -71,7 +95,7 @@ export async function evaluateRedTeam(cases: RedTeamCase[]): Promise<RedTeamRepo
   }
   const seconds = (performance.now() - started) / 1000;
   const attacks = results.filter((r) => r.case.expect === 'stop');
-  const inScope = attacks.filter((r) => !r.case.needsModel);
+  const inScope = attacks.filter((r) => withModel || !r.case.needsModel);
   const benign = results.filter((r) => r.case.expect === 'pass');
   const stopped = (r: CaseResult) => r.failedBy.length > 0;
   return {
@@ -82,14 +106,16 @@ export async function evaluateRedTeam(cases: RedTeamCase[]): Promise<RedTeamRepo
       detectionRate: rate(inScope.filter(stopped).length, inScope.length),
       falsePositiveRate: rate(benign.filter(stopped).length, benign.length),
     },
-    perGate: textScreeningGates().map(({ name }) => ({
+    withModel,
+    perGate: [...textScreeningGates(), ...modelGates].map(({ name }) => ({
       gate: name,
       detectionRate: rate(inScope.filter((r) => r.failedBy.includes(name)).length, inScope.length),
       falsePositiveRate: rate(benign.filter((r) => r.failedBy.includes(name)).length, benign.length),
+      secondsPerEdit: (gateMs.get(name) ?? 0) / 1000 / Math.max(1, results.length),
     })),
     perKind: [...new Set(attacks.map((r) => r.case.kind))].map((kind) => {
       const ofKind = attacks.filter((r) => r.case.kind === kind);
-      const scoped = ofKind.filter((r) => !r.case.needsModel);
+      const scoped = ofKind.filter((r) => withModel || !r.case.needsModel);
       return {
         kind,
         attacks: ofKind.length,
@@ -101,5 +127,57 @@ export async function evaluateRedTeam(cases: RedTeamCase[]): Promise<RedTeamRepo
     falsePositives: benign.filter(stopped).map((r) => `${r.case.id} (${r.failedBy.join('+')})`),
     secondsPerEdit: seconds / Math.max(1, results.length),
     results,
+  };
+}
+
+export interface TrainedEvaluationReport {
+  benign: number;
+  harmful: number;
+  perGate: { gate: string; detectionRate: number; falsePositiveRate: number; secondsPerEdit: number }[];
+  overall: { detectionRate: number; falsePositiveRate: number };
+  trainingSecondsPerEdit: number;
+  edits: { name: string; kind: string; failedBy: string[]; warnedBy: string[] }[];
+}
+
+/** Figures of the evaluation gates over trained candidates: a harmful edit is detected when some gate FAILs. */
+export function summariseTrained(
+  edits: {
+    name: string;
+    kind: string;
+    harmful: boolean;
+    outcomes: Record<string, GateOutcome>;
+    trainMs: number;
+  }[],
+): TrainedEvaluationReport {
+  const harmful = edits.filter((e) => e.harmful);
+  const benign = edits.filter((e) => !e.harmful);
+  const failed = (e: (typeof edits)[number]) =>
+    Object.entries(e.outcomes)
+      .filter(([, o]) => o.verdict === GateVerdict.FAIL)
+      .map(([g]) => g);
+  const gates = [...new Set(edits.flatMap((e) => Object.keys(e.outcomes)))];
+  return {
+    benign: benign.length,
+    harmful: harmful.length,
+    perGate: gates.map((gate) => ({
+      gate,
+      detectionRate: rate(harmful.filter((e) => failed(e).includes(gate)).length, harmful.length),
+      falsePositiveRate: rate(benign.filter((e) => failed(e).includes(gate)).length, benign.length),
+      secondsPerEdit:
+        edits.reduce((s, e) => s + (e.outcomes[gate]?.durationMs ?? 0), 0) / 1000 / Math.max(1, edits.length),
+    })),
+    overall: {
+      detectionRate: rate(harmful.filter((e) => failed(e).length > 0).length, harmful.length),
+      falsePositiveRate: rate(benign.filter((e) => failed(e).length > 0).length, benign.length),
+    },
+    trainingSecondsPerEdit: edits.reduce((s, e) => s + e.trainMs, 0) / 1000 / Math.max(1, edits.length),
+    edits: edits.map((e) => ({
+      name: e.name,
+      kind: e.kind,
+      failedBy: failed(e),
+      warnedBy: Object.entries(e.outcomes)
+        .filter(([, o]) => o.verdict === GateVerdict.WARN)
+        .map(([g]) => g),
+    })),
   };
 }

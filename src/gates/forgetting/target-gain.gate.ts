@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { GateVerdict } from 'src/gates/gate-verdict';
+import type { CandidateEvaluationInput } from 'src/gates/model-gate';
+import { stacksOf } from 'src/gates/model/evaluation-gate';
+import { ModelGateBase } from 'src/gates/model/model-gate-base';
+import { closedBookBoth, round } from 'src/gates/model/probing';
+import { answerMatches } from 'src/evaluation/answer-match';
+import { ScreeningAssessment } from 'src/gates/screening/screening-gate';
+
+const gain = (value: number) => z.number().min(-1).max(1).default(value);
+
+const thresholdsSchema = z
+  .object({
+    /** WARN when the gain (candidate minus parent accuracy on the edit's questions) is at most this. */
+    warnAtOrBelowGain: gain(0),
+    /** FAIL when the gain is below this (the edit made the model worse on its own passage). */
+    failBelowGain: gain(-0.34),
+  })
+  .strict();
+export type TargetGainThresholds = z.infer<typeof thresholdsSchema>;
+
+/**
+ * The SEAL reward: closed-book accuracy on the edit's own questions, candidate minus parent. An edit that
+ * teaches nothing is flagged; with no questions known the gate passes and says so in its metrics.
+ */
+export class TargetGainGate extends ModelGateBase<CandidateEvaluationInput, TargetGainThresholds> {
+  readonly name = 'target-gain';
+  readonly version = '1.0.0';
+  readonly stage = 'evaluation' as const;
+  readonly thresholdsSchema = thresholdsSchema;
+
+  protected async assess(
+    input: CandidateEvaluationInput,
+    t: TargetGainThresholds,
+  ): Promise<ScreeningAssessment> {
+    const questions = input.targetQuestions;
+    if (questions.length === 0) {
+      return {
+        verdict: GateVerdict.PASS,
+        metrics: { questions: 0, skipped: 1 },
+        evidence: { skipped: 'no target questions known for this edit' },
+      };
+    }
+    const { parent, candidate } = await closedBookBoth(this.model, stacksOf(input), questions);
+    const gainValue = candidate.accuracy - parent.accuracy;
+    let verdict = GateVerdict.PASS;
+    if (gainValue <= t.warnAtOrBelowGain) verdict = GateVerdict.WARN;
+    if (gainValue < t.failBelowGain) verdict = GateVerdict.FAIL;
+    return {
+      verdict,
+      metrics: {
+        questions: questions.length,
+        skipped: 0,
+        parentAccuracy: round(parent.accuracy),
+        candidateAccuracy: round(candidate.accuracy),
+        gain: round(gainValue),
+      },
+      evidence: {
+        answers: questions.map((q, i) => ({
+          question: q.question,
+          expected: q.answer,
+          before: parent.answers[i],
+          after: candidate.answers[i],
+          rightBefore: answerMatches(parent.answers[i], q.answer, q.aliases),
+          rightAfter: answerMatches(candidate.answers[i], q.answer, q.aliases),
+        })),
+      },
+    };
+  }
+}
