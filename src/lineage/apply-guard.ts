@@ -3,8 +3,8 @@ import { GateVerdict } from 'src/gates/gate-verdict';
 import { ApprovalPolicy } from 'src/gates/policy/channel-policy';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 
-/** A metric a gate reports when a claim touches an entity the channel policy protects. */
-export const PROTECTED_ENTITY_METRIC = 'protectedEntitiesTouched';
+/** The metric the knowledge-conflict gate reports when a claim touches an entity the channel protects. */
+export const PROTECTED_ENTITY_METRIC = 'protectedClaims';
 
 /** Everything the decision to apply an edit rests on, as stored. */
 export interface ApplyEvidence {

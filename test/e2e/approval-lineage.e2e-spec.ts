@@ -45,8 +45,8 @@ const ANSWER =
   'query($input: AnswerInput!) { answer(input: $input) { answer servedBy { headAdapterId adapterDigests } } }';
 
 /**
- * The lifecycle as its users drive it over GraphQL, on the `prod` channel (policies/channels.yaml: two approvals,
- * a comment with each): propose -> gates -> two approvals -> apply -> answers from the new head -> rollback ->
+ * The lifecycle as its users drive it over GraphQL, every gate on, with a review policy of two approvals and a
+ * comment with each (test/fixtures/policies/review.yaml): propose -> gates -> two approvals -> apply -> answers from the new head -> rollback ->
  * answers from the old head, with separation of duties enforced on the way.
  */
 describe('approval, apply and rollback', () => {
@@ -57,7 +57,7 @@ describe('approval, apply and rollback', () => {
   const passage = heldout.get(edit.source)!;
 
   beforeAll(async () => {
-    t = await TestApp.start('postgres');
+    t = await TestApp.start('postgres', { CHANNEL_POLICY_FILE: 'test/fixtures/policies/review.yaml' });
     engineer = await t.principal(Role.ml_engineer);
     reviewers = [await t.principal(Role.compliance_reviewer), await t.principal(Role.compliance_reviewer)];
     await t.gql(

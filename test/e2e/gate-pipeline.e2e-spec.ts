@@ -48,7 +48,10 @@ const SCREENING_GATES = [
   'group-generalisation',
   'rare-repeats',
   'faithfulness',
+  'knowledge-conflict',
+  'trigger-perplexity',
 ];
+const EVALUATION_GATES = ['target-gain', 'canary-drift', 'trigger-scan', 'bias-probes', 'forgetting'];
 
 const REPORTS = `query($id: ID!, $run: Int) {
   gateReports(selfEditId: $id, pipelineRun: $run) {
@@ -126,11 +129,16 @@ describe('the gate pipeline', () => {
     const done = await waitForStatus(t, id, [SelfEditStatus.AWAITING_APPROVAL], 120_000);
     expect(done.statusReason).toBeNull();
     const reports = await reportsOf(id);
-    expect(reports.map((r) => r.gate)).toEqual(SCREENING_GATES);
+    expect(reports.map((r) => r.gate)).toEqual([...SCREENING_GATES, ...EVALUATION_GATES]);
     for (const r of reports) {
-      expect(r).toMatchObject({ verdict: 'PASS', pipelineRun: 1, digestValid: true });
+      // A WARN (e.g. forgetting on known facts) asks for a second approver; it does not stop the edit.
+      expect(['PASS', 'WARN']).toContain(r.verdict);
+      expect(r).toMatchObject({ pipelineRun: 1, digestValid: true });
       expect(r.sha256).toMatch(/^[0-9a-f]{64}$/);
     }
+    // The SEAL reward: the candidate answers the passage's questions better than its parent.
+    const gain = reports.find((r) => r.gate === 'target-gain')!.metrics.find((m) => m.name === 'gain')!;
+    expect(gain.value).toBeGreaterThan(0);
     const candidates = await candidatesOf(id);
     expect(candidates).toHaveLength(1);
     expect(candidates[0]).toMatchObject({ status: AdapterStatus.CANDIDATE, parentId: null });

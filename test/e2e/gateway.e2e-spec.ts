@@ -22,7 +22,7 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
   let auditor: { id: string; token: string };
 
   beforeAll(async () => {
-    t = await TestApp.start(db);
+    t = await TestApp.start(db, { CHANNEL_POLICY_FILE: 'test/fixtures/policies/text-gates.yaml' });
     await t.gql(
       t.adminToken,
       'mutation { createChannel(input: { name: "staging", baseModel: "default" }) { id } }',

@@ -18,7 +18,7 @@ import { SelfEditsService } from 'src/self-edits/self-edits.service';
 import { MODEL_DIR } from 'test/support/model-files';
 import { TestApp } from 'test/support/test-app';
 
-const POLICY_FILE = 'test/fixtures/policies/channels.yaml';
+const POLICY_FILE = 'test/fixtures/policies/text-gates.yaml';
 const CHANNELS = ['open', 'strict'] as const;
 
 /** The policy as the test reads it, independently of the gateway's own loader. */
