@@ -112,7 +112,7 @@ describe('approval, apply and rollback', () => {
       },
     );
     const id = proposed.data!.proposeSelfEdit.id;
-    await waitForStatus(t, id, [SelfEditStatus.AWAITING_APPROVAL], 120_000);
+    await waitForStatus(t, id, [SelfEditStatus.AWAITING_APPROVAL], 400_000);
 
     // What the reviewer sees before deciding.
     const evidence = await t.gql<{
@@ -261,7 +261,7 @@ describe('approval, apply and rollback', () => {
     const afterRollback = await t.get(AuditBundleExporter).export('prod');
     expect(afterRollback.versions).toEqual([]);
     expect(verifyAuditBundle(afterRollback)).toMatchObject({ valid: true });
-  }, 180_000);
+  }, 500_000);
 
   it('expires a review left open past the channel policy', async () => {
     const proposed = await t.gql<{ proposeSelfEdit: { id: string } }>(

@@ -126,7 +126,7 @@ describe('the gate pipeline', () => {
       content: edit.lines.join('\n'),
     });
 
-    const done = await waitForStatus(t, id, [SelfEditStatus.AWAITING_APPROVAL], 120_000);
+    const done = await waitForStatus(t, id, [SelfEditStatus.AWAITING_APPROVAL], 400_000);
     expect(done.statusReason).toBeNull();
     const reports = await reportsOf(id);
     expect(reports.map((r) => r.gate)).toEqual([...SCREENING_GATES, ...EVALUATION_GATES]);
@@ -142,7 +142,7 @@ describe('the gate pipeline', () => {
     const candidates = await candidatesOf(id);
     expect(candidates).toHaveLength(1);
     expect(candidates[0]).toMatchObject({ status: AdapterStatus.CANDIDATE, parentId: null });
-  }, 150_000);
+  }, 500_000);
 
   it('stops an injected instruction at screening, naming the line, before any training', async () => {
     const passage = heldout[1];
