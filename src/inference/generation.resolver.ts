@@ -33,7 +33,7 @@ export class GenerationResolver {
       adapterFolders: stack.folders,
       params: { ...params, seed: input.seed === undefined ? undefined : input.seed + i },
     }));
-    const results = await this.model.generate(requests);
+    const results = await this.model.serve(requests);
     return {
       choices: results.map((r) => ({
         text: r.text,
@@ -63,7 +63,7 @@ export class GenerationResolver {
             context: input.passage,
             question: input.question,
           });
-    const [result] = await this.model.generate([
+    const [result] = await this.model.serve([
       {
         prompt,
         adapterFolders: stack.folders,

@@ -1,15 +1,17 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { AdapterCache } from 'src/inference/adapter-cache';
-import { generateBatch, GenerationRequest, GenerationResult } from 'src/inference/generator';
+import { ContinuousBatcher, RowOptions } from 'src/inference/continuous-batcher';
+import { GenerationRequest, GenerationResult } from 'src/inference/generator';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
 import { LlamaSession } from 'src/inference/llama-session';
 import { loadLoraAdapter } from 'src/inference/lora-adapter';
 import { ModelSpec, sha256File, WEIGHTS_FILE } from 'src/inference/model-spec';
 import { scoreBatch, ScoreResult } from 'src/inference/scoring';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
+import { MetricsService } from 'src/observability/metrics.service';
 
 const MB = 1024 * 1024;
 
@@ -23,9 +25,17 @@ export interface ServedResult extends GenerationResult {
   adapterDigests: string[];
 }
 
+/** Per-row options of a served (product) request: streaming and cancellation. */
+export interface ServeOptions {
+  /** Text of row `index` as it becomes final. */
+  onText?: (index: number, delta: string) => void;
+  signal?: AbortSignal;
+}
+
 interface LoadedModel {
   spec: ModelSpec;
   session: LlamaSession;
+  batcher: ContinuousBatcher;
   tokenizer: TextTokenizer;
   digest: string;
   prompts: Record<string, string>;
@@ -42,9 +52,11 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
   private loadError: Error | null = null;
   private loading: Promise<void> | null = null;
   private readonly adapters: AdapterCache;
-  private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {
     this.adapters = new AdapterCache(config.ADAPTER_CACHE_MB * MB, (folder) =>
       loadLoraAdapter(folder, this.model().spec, config.ADAPTER_MAX_MB * MB),
     );
@@ -59,7 +71,7 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.loading;
-    await this.queue.catch(() => undefined);
+    await this.loaded?.batcher.close();
     await this.loaded?.session.release();
   }
 
@@ -90,8 +102,34 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
     return template.replace(/\{(\w+)\}/g, (_, name: string) => fields[name] ?? '');
   }
 
-  async generate(requests: ServedRequest[]): Promise<ServedResult[]> {
-    const { session, tokenizer } = this.model();
+  /**
+   * Generates for internal callers (the gates, SEAL rounds): the rows join the shared continuous batch and
+   * wait for a place however long the queue is, since the worker's own concurrency bounds them.
+   */
+  generate(requests: ServedRequest[]): Promise<ServedResult[]> {
+    return this.run(requests, false, {});
+  }
+
+  /**
+   * Generates for product traffic: the rows join the shared continuous batch, or are refused at once with
+   * OVERLOADED when the queue cannot take them (never an unbounded queue); text can be streamed per row.
+   */
+  serve(requests: ServedRequest[], options: ServeOptions = {}): Promise<ServedResult[]> {
+    return this.run(requests, true, options);
+  }
+
+  /** Rows generating now, rows waiting, and the batch bound. */
+  servingLoad(): { batchRows: number; queued: number; maxBatch: number } {
+    const { batcher } = this.model();
+    return { batchRows: batcher.batchRows, queued: batcher.queued, maxBatch: batcher.maxBatch };
+  }
+
+  private async run(
+    requests: ServedRequest[],
+    limited: boolean,
+    options: ServeOptions,
+  ): Promise<ServedResult[]> {
+    const { batcher } = this.model();
     for (const r of requests) {
       if (r.params.maxTokens > this.config.GENERATION_MAX_TOKENS) {
         throw new InferenceError(
@@ -103,11 +141,17 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
     const stacks = await Promise.all(
       requests.map((r) => Promise.all(r.adapterFolders.map((f) => this.adapters.get(f)))),
     );
-    const results = await this.serialised(() =>
-      generateBatch(
-        session,
-        tokenizer,
-        requests.map((r, i) => ({ prompt: r.prompt, params: r.params, adapters: stacks[i] })),
+    const prepared = await Promise.all(
+      requests.map((r, i) => batcher.prepare({ prompt: r.prompt, params: r.params, adapters: stacks[i] })),
+    );
+    const rowOptions = (i: number): RowOptions => ({
+      signal: options.signal,
+      onText: options.onText && ((delta) => options.onText!(i, delta)),
+    });
+    const results = await Promise.all(
+      batcher.enqueue(
+        prepared.map((p, i) => ({ ...p, ...rowOptions(i) })),
+        limited,
       ),
     );
     return results.map((result, i) => ({ ...result, adapterDigests: stacks[i].map((a) => a.digest) }));
@@ -115,22 +159,15 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
 
   /** Log-probabilities of texts (each encoded with <s>) under an adapter stack given by folders. */
   async score(texts: string[], adapterFolders: string[]): Promise<ScoreResult[]> {
-    const { session, tokenizer } = this.model();
+    const { session, tokenizer, batcher } = this.model();
     const adapters = await Promise.all(adapterFolders.map((f) => this.adapters.get(f)));
     const encoded = await Promise.all(texts.map((t) => tokenizer.encode(t)));
-    return this.serialised(() =>
+    return batcher.exclusive(() =>
       scoreBatch(
         session,
         encoded.map((tokenIds) => ({ tokenIds, adapters })),
       ),
     );
-  }
-
-  /** Runs model work one batch at a time: onnxruntime already uses the threads it was given. */
-  private serialised<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   private model(): LoadedModel {
@@ -154,7 +191,15 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
       LlamaSession.create(spec, this.config.INFERENCE_THREADS),
       sha256File(existsSync(weights) ? weights : spec.onnxPath),
     ]);
-    this.loaded = { spec, session, tokenizer, digest, prompts };
+    // One batcher per session: onnxruntime already uses the threads it was given, so forward passes run one
+    // at a time and concurrency comes from sharing each pass between requests.
+    const batcher = new ContinuousBatcher(session, tokenizer, {
+      maxBatch: this.config.SERVING_MAX_BATCH,
+      maxQueue: this.config.SERVING_MAX_QUEUE,
+      retryAfterSeconds: this.config.SERVING_RETRY_AFTER_SECONDS,
+      onStep: (step) => this.metrics?.servingStep(step),
+    });
+    this.loaded = { spec, session, batcher, tokenizer, digest, prompts };
     this.logger.log(
       { modelDir: spec.folder, digest, ms: Math.round(performance.now() - started) },
       'model loaded',
