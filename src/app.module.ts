@@ -21,6 +21,7 @@ import { ObservabilityModule } from 'src/observability/observability.module';
 import { QueuesModule } from 'src/queues/queues.module';
 import { WorkerModule } from 'src/queues/worker.module';
 import { SelfEditsModule } from 'src/self-edits/self-edits.module';
+import { ServingModule } from 'src/serving/serving.module';
 
 /** `api` serves GraphQL and HTTP; `worker` consumes queues; `embedded` does both in one process. */
 export type ProcessMode = 'api' | 'worker' | 'embedded';
@@ -80,6 +81,7 @@ export class AppModule {
         SelfEditsModule,
         InferenceModule,
         ...(serves ? [GraphQLModule.forRoot<ApolloDriverConfig>(graphqlOptions())] : []),
+        ...(serves ? [ServingModule.forRoot(redisUrl)] : []),
         ...(works ? [WorkerModule] : []),
       ],
       controllers: [HealthController],
