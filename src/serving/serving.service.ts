@@ -80,7 +80,7 @@ export class ServingService {
       }
     } catch (err) {
       if (err instanceof DomainError && err.kind === ErrorKind.TOO_MANY_REQUESTS) {
-        this.metrics.servingRejected.inc({ reason: err.code });
+        this.metrics.servingRejected.inc({ reason: String(err.code) });
       }
       throw err;
     }
