@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import { ApolloDriverConfig } from '@nestjs/apollo';
+import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { ValidationPipe } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { AuditModule } from 'src/audit/audit.module';
 import { AuthModule } from 'src/auth/auth.module';
+import { PrincipalsService } from 'src/auth/principals.service';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { AllExceptionsFilter } from 'src/common/errors/all-exceptions.filter';
 import { graphqlOptions } from 'src/common/graphql/graphql.config';
@@ -80,7 +81,16 @@ export class AppModule {
         KnowledgeModule,
         SelfEditsModule,
         InferenceModule,
-        ...(serves ? [GraphQLModule.forRoot<ApolloDriverConfig>(graphqlOptions())] : []),
+        ...(serves
+          ? [
+              GraphQLModule.forRootAsync<ApolloDriverConfig>({
+                driver: ApolloDriver,
+                inject: [PrincipalsService],
+                useFactory: (principals: PrincipalsService) =>
+                  graphqlOptions((token) => principals.authenticate(token)),
+              }),
+            ]
+          : []),
         ...(serves ? [ServingModule.forRoot(redisUrl)] : []),
         ...(works ? [WorkerModule] : []),
       ],

@@ -6,6 +6,8 @@ import { KeyLimitsService, SERVING_REDIS } from 'src/serving/key-limits.service'
 import { OpenAiController } from 'src/serving/openai/openai.controller';
 import { OpenAiService } from 'src/serving/openai/openai.service';
 import { ServingService } from 'src/serving/serving.service';
+import { GenerationStreamResolver } from 'src/serving/generation-stream.resolver';
+import { GenerationStreamService } from 'src/serving/generation-stream.service';
 
 /** Serving adapted models to product services: the OpenAI-compatible API, per-key limits, the GraphQL stream. */
 @Module({})
@@ -21,6 +23,8 @@ export class ServingModule {
         KeyLimitsService,
         ServingService,
         OpenAiService,
+        GenerationStreamService,
+        GenerationStreamResolver,
       ],
       exports: [ServingService],
     };

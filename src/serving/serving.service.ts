@@ -5,12 +5,16 @@ import { DomainError } from 'src/common/errors/domain-error';
 import { ErrorKind } from 'src/common/errors/error-kind';
 import { GenerationParams } from 'src/inference/generator';
 import { ModelService, ServedResult } from 'src/inference/model.service';
-import { ServingStack, ServingStackService } from 'src/inference/serving-stack.service';
+import { ServingStack, ServingStackService, ServingTarget } from 'src/inference/serving-stack.service';
 import { MetricsService } from 'src/observability/metrics.service';
 import { KeyLimitsService } from 'src/serving/key-limits.service';
 import { ServingError, ServingErrorCode } from 'src/serving/serving.errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An OpenAI `model` name: an adapter version id, else a channel name. */
+export const targetOfModel = (model: string): ServingTarget =>
+  UUID.test(model) ? { adapterVersionId: model } : { channel: model };
 
 /** Which model produced an answer: the stack actually used, for audit. */
 export interface ServedBy {
@@ -21,8 +25,8 @@ export interface ServedBy {
 }
 
 export interface ServingRequest {
-  /** A channel name or an adapter version id. */
-  model: string;
+  /** A channel, a pinned adapter version, or (neither) the base model. */
+  target: ServingTarget;
   /** One row per prompt. */
   prompts: string[];
   params: GenerationParams;
@@ -87,7 +91,7 @@ export class ServingService {
   }
 
   private async run(request: ServingRequest): Promise<ServingOutcome> {
-    const stack = await this.resolve(request.model);
+    const stack = await this.resolve(request.target);
     const { params } = request;
     const results = await this.model.serve(
       request.prompts.map((prompt, i) => ({
@@ -108,8 +112,8 @@ export class ServingService {
     };
   }
 
-  private async resolve(model: string): Promise<ServingStack> {
-    const target = UUID.test(model) ? { adapterVersionId: model } : { channel: model };
+  private async resolve(target: ServingTarget): Promise<ServingStack> {
+    const model = target.adapterVersionId ?? target.channel ?? 'base';
     try {
       return await this.stacks.resolve(target);
     } catch (err) {

@@ -17,7 +17,7 @@ import {
 } from 'src/serving/openai/openai.schemas';
 import { abortOnClose, SseStream } from 'src/serving/openai/sse-stream';
 import { ServingError, ServingErrorCode } from 'src/serving/serving.errors';
-import { ServingOutcome, ServingService } from 'src/serving/serving.service';
+import { ServingOutcome, ServingService, targetOfModel } from 'src/serving/serving.service';
 
 /** Rows one request may generate (prompts x n), as GraphQL `generate` allows samples. */
 const MAX_ROWS = 16;
@@ -75,7 +75,7 @@ export class OpenAiService {
     const signal = abortOnClose(res);
     if (!request.stream) {
       const outcome = await this.serving.generate(auth, {
-        model: request.model,
+        target: targetOfModel(request.model),
         prompts: rows,
         params,
         signal,
@@ -99,7 +99,7 @@ export class OpenAiService {
       choices: [{ index, text, logprobs: null, finish_reason: finish }],
     });
     const outcome = await this.serving.generate(auth, {
-      model: request.model,
+      target: targetOfModel(request.model),
       prompts: rows,
       params,
       signal,
@@ -131,7 +131,7 @@ export class OpenAiService {
     const signal = abortOnClose(res);
     if (!request.stream) {
       const outcome = await this.serving.generate(auth, {
-        model: request.model,
+        target: targetOfModel(request.model),
         prompts: rows,
         params,
         signal,
@@ -160,7 +160,7 @@ export class OpenAiService {
       return { role: 'assistant', content: text.trimStart() };
     };
     const outcome = await this.serving.generate(auth, {
-      model: request.model,
+      target: targetOfModel(request.model),
       prompts: rows,
       params,
       signal,
