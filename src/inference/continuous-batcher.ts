@@ -167,6 +167,9 @@ export class ContinuousBatcher {
 
   private async loop(): Promise<void> {
     while (this.hasWork()) {
+      // onnxruntime-node runs a forward pass on this thread: yield to the event loop between steps, so new
+      // requests are read (and join) while a batch is running instead of after it drains.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       for (let work = this.exclusiveWork.shift(); work; work = this.exclusiveWork.shift()) await work();
       const joining = this.waiting.splice(0, Math.max(0, this.options.maxBatch - this.active.length));
       this.joining = joining;
