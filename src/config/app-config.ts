@@ -44,7 +44,7 @@ export const appConfigSchema = z.object({
   GENERATION_MAX_TOKENS: intFromEnv(256, 1, 32_768),
   SERVING_MAX_BATCH: intFromEnv(32, 1, 1024),
   SERVING_MAX_QUEUE: intFromEnv(256, 0, 100_000),
-  SERVING_RETRY_AFTER_SECONDS: intFromEnv(1, 1, 3600),
+  SERVING_RETRY_AFTER: intFromEnv(1, 1, 3600),
   KEY_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
   KEY_RATE_BURST: intFromEnv(40, 1, 1_000_000),
   KEY_MAX_TOKENS_PER_REQUEST: intFromEnv(256, 1, 32_768),

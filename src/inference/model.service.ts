@@ -196,7 +196,7 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
     const batcher = new ContinuousBatcher(session, tokenizer, {
       maxBatch: this.config.SERVING_MAX_BATCH,
       maxQueue: this.config.SERVING_MAX_QUEUE,
-      retryAfterSeconds: this.config.SERVING_RETRY_AFTER_SECONDS,
+      retryAfterSeconds: this.config.SERVING_RETRY_AFTER,
       onStep: (step) => this.metrics?.servingStep(step),
     });
     this.loaded = { spec, session, batcher, tokenizer, digest, prompts };
