@@ -100,7 +100,8 @@ export class KeyLimitsService implements OnModuleDestroy {
     return async () => {
       if (released) return;
       released = true;
-      await this.redis.zrem(key, lease);
+      // A lease that cannot be removed (Redis gone, shutting down) lapses on its own: never fail the request.
+      await this.redis.zrem(key, lease).catch(() => undefined);
     };
   }
 
