@@ -43,6 +43,7 @@ export const appConfigSchema = z.object({
   ADAPTER_MAX_MB: intFromEnv(64, 1, 65_536),
   GENERATION_MAX_TOKENS: intFromEnv(256, 1, 32_768),
   SERVING_MAX_BATCH: intFromEnv(32, 1, 1024),
+  SERVING_INFERENCE_THREAD: z.enum(['true', 'false']).default('true'),
   SERVING_MAX_QUEUE: intFromEnv(256, 0, 100_000),
   SERVING_RETRY_AFTER: intFromEnv(1, 1, 3600),
   KEY_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),

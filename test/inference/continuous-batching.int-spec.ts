@@ -116,6 +116,7 @@ describe('continuous batching on the real model', () => {
     await expect(cancelled).rejects.toMatchObject({ code: InferenceErrorCode.GENERATION_CANCELLED });
     const [alone] = await generateBatch(session, tokenizer, [{ ...request, params: greedy(30) }]);
     expect((await kept).tokenIds).toEqual(alone.tokenIds);
+    await sleep(0); // the batch drops finished rows right after answering them
     expect(b.batchRows).toBe(0);
   });
 
