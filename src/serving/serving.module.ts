@@ -6,6 +6,7 @@ import { KeyLimitsService, SERVING_REDIS } from 'src/serving/key-limits.service'
 import { OpenAiController } from 'src/serving/openai/openai.controller';
 import { OpenAiService } from 'src/serving/openai/openai.service';
 import { ServingService } from 'src/serving/serving.service';
+import { GenerationResolver } from 'src/serving/generation.resolver';
 import { GenerationStreamResolver } from 'src/serving/generation-stream.resolver';
 import { GenerationStreamService } from 'src/serving/generation-stream.service';
 
@@ -25,6 +26,7 @@ export class ServingModule {
         OpenAiService,
         GenerationStreamService,
         GenerationStreamResolver,
+        GenerationResolver,
       ],
       exports: [ServingService],
     };

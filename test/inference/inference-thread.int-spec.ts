@@ -52,7 +52,7 @@ describe('inference worker thread', () => {
     const pieces: string[] = [];
     const [result] = await thread.generate(
       [{ prompt: 'Passage:\nKelan', params: greedy(16), adapterFolders: [] }],
-      (index, delta) => pieces.push(delta),
+      (_, delta) => pieces.push(delta),
     );
     expect(pieces.length).toBeGreaterThan(1);
     expect(pieces.join('')).toBe(result.text);

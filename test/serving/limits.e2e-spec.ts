@@ -65,6 +65,11 @@ describe('serving limits and back-pressure', () => {
       code: 'RATE_LIMITED',
       details: { limit: 'KEY_RATE_PER_SECOND' },
     });
+    const gql = await t.gql(
+      token,
+      '{ generate(input: { prompt: "The", maxTokens: 1, channel: "staging" }) { choices { text } } }',
+    );
+    expect([codeOf(gql), reasonOf(gql)]).toEqual(['TOO_MANY_REQUESTS', 'RATE_LIMITED']); // one bucket per key
     expect((await post(await key(), { prompt: 'The', max_tokens: 1 })).status).toBe(200);
   });
 
