@@ -24,6 +24,7 @@ export type FromWorker =
   | { type: 'scored'; id: number; results: ScoreResult[] }
   | { type: 'error'; id: number; error: WireError }
   | { type: 'step'; kind: 'prefill' | 'decode'; rows: number; queued: number; ms: number; load: EngineLoad }
+  | { type: 'load'; load: EngineLoad }
   | { type: 'closed' };
 
 export interface WorkerData {

@@ -144,6 +144,9 @@ export class InferenceThread implements EngineClient {
         this.current = message.load;
         this.onStep?.(message);
         return;
+      case 'load':
+        this.current = message.load;
+        return;
       case 'text':
         this.pending.get(message.id)?.onText?.(message.index, message.delta);
         return;

@@ -34,7 +34,11 @@ async function main(): Promise<void> {
             (results) => post({ type: 'generated', id: message.id, results }),
             (err: unknown) => post({ type: 'error', id: message.id, error: toWire(err) }),
           )
-          .finally(() => cancels.delete(message.id));
+          .finally(() => {
+            cancels.delete(message.id);
+            // After the last step of a batch no step reports again: say that it emptied.
+            setImmediate(() => post({ type: 'load', load: engine.load() }));
+          });
         return;
       }
       case 'cancel':

@@ -1,5 +1,6 @@
 import { Role } from 'src/auth/role';
 import { ModelService } from 'src/inference/model.service';
+import { MetricsService } from 'src/observability/metrics.service';
 import { codeOf, reasonOf, TestApp } from 'test/support/test-app';
 
 /** A prompt the model answers at length (a list of implications), so a generation stays in flight a while. */
@@ -92,6 +93,31 @@ describe('serving limits and back-pressure', () => {
     const third = await post(token, { prompt: 'The', max_tokens: 4, stream: true });
     expect(third.status).toBe(200);
     expect(await third.text()).toContain('data: [DONE]');
+  });
+
+  it('drops the rows of a client that goes away mid-stream', async () => {
+    const model = t.get(ModelService);
+    const decodeSteps = async () =>
+      (await t.get(MetricsService).servingSteps.get()).values.find(
+        (v) => v.metricName?.endsWith('_count') && v.labels.kind === 'decode',
+      )?.value ?? 0;
+    const whole = await post(await key(), { prompt: LONG, max_tokens: 200 });
+    const full = ((await whole.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens;
+    const before = await decodeSteps();
+    const controller = new AbortController();
+    const res = await fetch(`${t.started.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await key()}` },
+      body: JSON.stringify({ model: 'staging', prompt: LONG, max_tokens: 200, temperature: 0, stream: true }),
+      signal: controller.signal,
+    });
+    await res.body!.getReader().read(); // generating
+    expect(model.servingLoad().batchRows).toBe(1);
+    controller.abort();
+    await waitFor(() => model.servingLoad().batchRows === 0);
+    expect(full).toBeGreaterThan(20);
+    expect((await decodeSteps()) - before).toBeLessThan(full / 2); // stopped, not run to the end
+    expect((await post(await key(), { prompt: 'The', max_tokens: 1 })).status).toBe(200);
   });
 
   it('refuses at once with 429 OVERLOADED (REST) and TOO_MANY_REQUESTS (GraphQL) when batch and queue are full', async () => {
