@@ -16,10 +16,6 @@ import { TextTokenizer } from 'src/inference/text-tokenizer';
 export interface BatcherOptions {
   /** Rows decoded together in one forward pass; 1 turns batching off (one request at a time). */
   maxBatch: number;
-  /** Rows waiting for a place in the batch; a limited submission beyond it is refused at once. */
-  maxQueue: number;
-  /** Seconds a refused client is told to wait (Retry-After). */
-  retryAfterSeconds: number;
   /** Called after each forward pass, for metrics. */
   onStep?: (step: { kind: 'prefill' | 'decode'; rows: number; queued: number; ms: number }) => void;
 }
@@ -93,25 +89,12 @@ export class ContinuousBatcher {
   }
 
   /**
-   * Queues rows, all or none. `limited` rows (product traffic) are refused with OVERLOADED when the queue
-   * cannot take them all; internal work (the gates, bounded by the worker's concurrency) always waits.
+   * Queues rows; each waits for a place in the batch. Admission (the bound on rows in flight, OVERLOADED) is
+   * the caller's: ModelService counts rows on the main thread, so a refusal never waits on this thread.
    */
-  enqueue(rows: (PreparedRow & RowOptions)[], limited: boolean): Promise<GenerationResult>[] {
+  enqueue(rows: (PreparedRow & RowOptions)[]): Promise<GenerationResult>[] {
     if (this.closed) {
       throw new InferenceError(InferenceErrorCode.MODEL_UNAVAILABLE, 'the gateway is shutting down');
-    }
-    const room = this.options.maxBatch - this.active.length - this.joining.length;
-    if (limited && this.waiting.length + rows.length > this.options.maxQueue + Math.max(0, room)) {
-      throw new InferenceError(
-        InferenceErrorCode.OVERLOADED,
-        `the model is at capacity (${this.active.length} rows generating, ${this.waiting.length} queued); retry later`,
-        {
-          batchRows: this.active.length,
-          queued: this.waiting.length,
-          maxQueue: this.options.maxQueue,
-          retryAfterSeconds: this.options.retryAfterSeconds,
-        },
-      );
     }
     const promises = rows.map(
       (prepared) =>

@@ -66,8 +66,6 @@ export class InferenceEngine implements EngineClient {
     );
     const batcher = new ContinuousBatcher(session, tokenizer, {
       maxBatch: options.maxBatch,
-      maxQueue: Number.MAX_SAFE_INTEGER,
-      retryAfterSeconds: 1,
       onStep,
     });
     return new InferenceEngine(session, tokenizer, adapters, batcher);
@@ -88,7 +86,6 @@ export class InferenceEngine implements EngineClient {
     const results = await Promise.all(
       this.batcher.enqueue(
         prepared.map((p, i) => ({ ...p, signal, onText: onText && ((delta: string) => onText(i, delta)) })),
-        false,
       ),
     );
     return results.map((result, i) => ({ ...result, adapterDigests: stacks[i].map((a) => a.digest) }));

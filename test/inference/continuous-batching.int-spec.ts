@@ -37,10 +37,9 @@ describe('continuous batching on the real model', () => {
     topP: 1,
     stop,
   });
-  const batcher = (maxBatch: number, maxQueue = 64) =>
-    new ContinuousBatcher(session, tokenizer, { maxBatch, maxQueue, retryAfterSeconds: 1 });
-  const submit = async (b: ContinuousBatcher, request: GenerationRequest, limited = true) => {
-    const [result] = b.enqueue([await b.prepare(request)], limited);
+  const batcher = (maxBatch: number) => new ContinuousBatcher(session, tokenizer, { maxBatch });
+  const submit = async (b: ContinuousBatcher, request: GenerationRequest) => {
+    const [result] = b.enqueue([await b.prepare(request)]);
     return result;
   };
 
@@ -86,31 +85,29 @@ describe('continuous batching on the real model', () => {
       params: greedy(24, ['\n']),
     };
     const pieces: string[] = [];
-    const [result] = b.enqueue([{ ...(await b.prepare(request)), onText: (d) => pieces.push(d) }], true);
+    const [result] = b.enqueue([{ ...(await b.prepare(request)), onText: (d) => pieces.push(d) }]);
     const done = await result;
     expect(pieces.join('')).toBe(done.text);
     expect(done.text).not.toContain('\n');
   });
 
-  it('refuses product rows beyond the queue bound at once with OVERLOADED, but lets internal work wait', async () => {
-    const b = batcher(2, 1);
+  it('queues rows beyond the batch size and serves them as places free up', async () => {
+    const b = batcher(2);
     const request: GenerationRequest = { prompt: 'The', adapters: [], params: greedy(20) };
-    const first = await Promise.all([b.prepare(request), b.prepare(request), b.prepare(request)]);
-    const admitted = b.enqueue(first, true); // two generate, one waits
-    expect(() => b.enqueue([first[0]], true)).toThrow(
-      expect.objectContaining({ code: InferenceErrorCode.OVERLOADED }),
-    );
-    const internal = b.enqueue([await b.prepare(request)], false);
-    const all = await Promise.all([...admitted, ...internal]);
-    expect(all.map((r) => r.tokenIds)).toEqual(Array(4).fill(all[0].tokenIds));
+    const rows = await Promise.all([1, 2, 3, 4, 5].map(() => b.prepare(request)));
+    const results = b.enqueue(rows);
+    expect(b.queued + b.batchRows).toBe(5);
+    expect(b.batchRows).toBeLessThanOrEqual(2);
+    const all = await Promise.all(results);
+    expect(all.map((r) => r.tokenIds)).toEqual(Array(5).fill(all[0].tokenIds));
   });
 
   it('drops a cancelled row and keeps serving the others', async () => {
     const b = batcher(4);
     const controller = new AbortController();
     const request: GenerationRequest = { prompt: 'The', adapters: [], params: greedy(60) };
-    const [cancelled] = b.enqueue([{ ...(await b.prepare(request)), signal: controller.signal }], true);
-    const [kept] = b.enqueue([await b.prepare({ ...request, params: greedy(30) })], true);
+    const [cancelled] = b.enqueue([{ ...(await b.prepare(request)), signal: controller.signal }]);
+    const [kept] = b.enqueue([await b.prepare({ ...request, params: greedy(30) })]);
     await sleep(20);
     controller.abort();
     await expect(cancelled).rejects.toMatchObject({ code: InferenceErrorCode.GENERATION_CANCELLED });
@@ -124,10 +121,7 @@ describe('continuous batching on the real model', () => {
     const b = batcher(4);
     const ids = await tokenizer.encode('Lorvik Harbour was built in 1921.');
     const [idle] = await scoreBatch(session, [{ tokenIds: ids, adapters: [a0] }]);
-    const generating = b.enqueue(
-      [await b.prepare({ prompt: 'The', adapters: [a1], params: greedy(40) })],
-      true,
-    );
+    const generating = b.enqueue([await b.prepare({ prompt: 'The', adapters: [a1], params: greedy(40) })]);
     await sleep(10);
     const [busy] = await b.exclusive(() => scoreBatch(session, [{ tokenIds: ids, adapters: [a0] }]));
     expect(busy.tokenLogProbs).toEqual(idle.tokenLogProbs);

@@ -143,8 +143,13 @@ describe('serving limits and back-pressure', () => {
       '{ generate(input: { prompt: "The", maxTokens: 1, channel: "staging" }) { choices { text } } }',
     );
     expect([codeOf(gql), reasonOf(gql)]).toEqual(['TOO_MANY_REQUESTS', 'OVERLOADED']);
+    // Internal work (the gates) is never refused: it waits for a place.
+    const internal = model.generate([
+      { prompt: 'The', adapterFolders: [], params: { maxTokens: 2, temperature: 0, topP: 1, stop: [] } },
+    ]);
 
     expect((await running).status).toBe(200);
+    expect((await internal)[0].tokenIds.length).toBeGreaterThan(0);
     expect((await queued).status).toBe(200);
     expect((await post(await key(), { prompt: 'The', max_tokens: 1 })).status).toBe(200);
   });
