@@ -1,7 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import { ApolloDriverConfig } from '@nestjs/apollo';
+import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { ValidationPipe } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
@@ -10,6 +10,7 @@ import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { ApprovalsModule } from 'src/approvals/approvals.module';
 import { AuditModule } from 'src/audit/audit.module';
 import { AuthModule } from 'src/auth/auth.module';
+import { PrincipalsService } from 'src/auth/principals.service';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { AllExceptionsFilter } from 'src/common/errors/all-exceptions.filter';
 import { graphqlOptions } from 'src/common/graphql/graphql.config';
@@ -24,6 +25,7 @@ import { ObservabilityModule } from 'src/observability/observability.module';
 import { QueuesModule } from 'src/queues/queues.module';
 import { WorkerModule } from 'src/queues/worker.module';
 import { SelfEditsModule } from 'src/self-edits/self-edits.module';
+import { ServingModule } from 'src/serving/serving.module';
 
 /** `api` serves GraphQL and HTTP; `worker` consumes queues; `embedded` does both in one process. */
 export type ProcessMode = 'api' | 'worker' | 'embedded';
@@ -85,7 +87,17 @@ export class AppModule {
         ApprovalsModule,
         LineageModule,
         InferenceModule,
-        ...(serves ? [GraphQLModule.forRoot<ApolloDriverConfig>(graphqlOptions())] : []),
+        ...(serves
+          ? [
+              GraphQLModule.forRootAsync<ApolloDriverConfig>({
+                driver: ApolloDriver,
+                inject: [PrincipalsService],
+                useFactory: (principals: PrincipalsService) =>
+                  graphqlOptions((token) => principals.authenticate(token)),
+              }),
+            ]
+          : []),
+        ...(serves ? [ServingModule.forRoot(redisUrl)] : []),
         ...(works ? [WorkerModule] : []),
       ],
       controllers: [HealthController],

@@ -10,6 +10,8 @@ export class AuthContext {
     readonly principal: PrincipalEntity,
     readonly ability: AppAbility,
     readonly requestId?: string,
+    /** The API key this request came with (per-key limits count against it). */
+    readonly apiKeyId?: string,
   ) {}
 
   get actor(): Actor {

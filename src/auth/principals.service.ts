@@ -68,7 +68,7 @@ export class PrincipalsService {
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
       await this.repository.touchKey(key.id, now);
     }
-    return new AuthContext(key.principal, this.abilities.forPrincipal(key.principal), requestId);
+    return new AuthContext(key.principal, this.abilities.forPrincipal(key.principal), requestId, key.id);
   }
 
   async get(ctx: AuthContext, id: string): Promise<PrincipalEntity> {

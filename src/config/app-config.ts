@@ -51,6 +51,14 @@ export const appConfigSchema = z.object({
   /** Attempts of a pipeline stage before its edit is FAILED, and the first retry delay (doubling each time). */
   PIPELINE_ATTEMPTS: intFromEnv(5, 1, 100),
   PIPELINE_BACKOFF_MS: intFromEnv(2_000, 1, 3_600_000),
+  SERVING_MAX_BATCH: intFromEnv(32, 1, 1024),
+  SERVING_INFERENCE_THREAD: z.enum(['true', 'false']).default('true'),
+  SERVING_MAX_QUEUE: intFromEnv(256, 0, 100_000),
+  SERVING_RETRY_AFTER: intFromEnv(1, 1, 3600),
+  KEY_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
+  KEY_RATE_BURST: intFromEnv(40, 1, 1_000_000),
+  KEY_MAX_TOKENS_PER_REQUEST: intFromEnv(256, 1, 32_768),
+  KEY_MAX_CONCURRENT_STREAMS: intFromEnv(4, 1, 100_000),
 });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;

@@ -3,6 +3,7 @@ import { KvCache, LlamaSession } from 'src/inference/llama-session';
 import { LoraAdapter } from 'src/inference/lora-adapter';
 import { sampleToken, SamplingParams, seededRandom } from 'src/inference/sampling';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
+import { ModelSpec } from 'src/inference/model-spec';
 
 export interface GenerationParams extends SamplingParams {
   maxTokens: number;
@@ -27,13 +28,42 @@ export interface GenerationResult {
   finishReason: FinishReason;
 }
 
-interface Row {
+/** One sequence being generated: its prompt ids, what it has produced so far, and why it ended. */
+export interface Row {
   prompt: number[];
   generated: number[];
   text: string;
   done: FinishReason | null;
   random: () => number;
   request: GenerationRequest;
+}
+
+/** Encodes a request's prompt and checks that prompt plus maxTokens fit the model's positions. */
+export async function prepareRow(
+  spec: ModelSpec,
+  tokenizer: TextTokenizer,
+  request: GenerationRequest,
+  defaultSeed: number,
+): Promise<Row> {
+  const prompt = await tokenizer.encode(request.prompt);
+  if (prompt.length + request.params.maxTokens > spec.maxPositions) {
+    throw new InferenceError(
+      InferenceErrorCode.GENERATION_INVALID,
+      `prompt (${prompt.length} tokens) plus maxTokens (${request.params.maxTokens}) exceeds the model's ${spec.maxPositions} positions`,
+      { promptTokens: prompt.length, maxPositions: spec.maxPositions },
+    );
+  }
+  const seed = request.params.seed ?? defaultSeed;
+  return { prompt, generated: [], text: '', done: null, random: seededRandom(seed), request };
+}
+
+export function resultOf(row: Row): GenerationResult {
+  return {
+    text: row.text,
+    tokenIds: row.generated,
+    promptTokens: row.prompt.length,
+    finishReason: row.done ?? 'length',
+  };
 }
 
 /**
@@ -48,18 +78,9 @@ export async function generateBatch(
 ): Promise<GenerationResult[]> {
   const spec = session.spec;
   const rows: Row[] = await Promise.all(
-    requests.map(async (request, i) => {
-      const prompt = await tokenizer.encode(request.prompt);
-      if (prompt.length + request.params.maxTokens > spec.maxPositions) {
-        throw new InferenceError(
-          InferenceErrorCode.GENERATION_INVALID,
-          `prompt (${prompt.length} tokens) plus maxTokens (${request.params.maxTokens}) exceeds the model's ${spec.maxPositions} positions`,
-          { promptTokens: prompt.length, maxPositions: spec.maxPositions },
-        );
-      }
-      const seed = request.params.seed ?? Math.floor(Math.random() * 2 ** 31) + i;
-      return { prompt, generated: [], text: '', done: null, random: seededRandom(seed), request };
-    }),
+    requests.map((request, i) =>
+      prepareRow(spec, tokenizer, request, Math.floor(Math.random() * 2 ** 31) + i),
+    ),
   );
   if (rows.length === 0) return [];
   const width = Math.max(...rows.map((r) => r.prompt.length));
@@ -101,15 +122,16 @@ export async function generateBatch(
     mask = mask.map((m) => [...m, 1]);
     positions = positions.map((p) => [p[p.length - 1] + 1]);
   }
-  return rows.map((r) => ({
-    text: r.text,
-    tokenIds: r.generated,
-    promptTokens: r.prompt.length,
-    finishReason: r.done ?? 'length',
-  }));
+  return rows.map(resultOf);
 }
 
-async function advance(row: Row, token: number, eosIds: number[], tokenizer: TextTokenizer): Promise<void> {
+/** Takes a sampled token into a row: ends it on EOS, a stop string or maxTokens. */
+export async function advance(
+  row: Row,
+  token: number,
+  eosIds: number[],
+  tokenizer: TextTokenizer,
+): Promise<void> {
   const { maxTokens, stop } = row.request.params;
   if (eosIds.includes(token)) {
     row.done = 'eos';

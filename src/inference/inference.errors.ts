@@ -10,6 +10,10 @@ export enum InferenceErrorCode {
   ADAPTER_INVALID = 'ADAPTER_INVALID',
   /** A prompt or generation setting out of bounds. */
   GENERATION_INVALID = 'GENERATION_INVALID',
+  /** The serving queue is full: refused at once rather than queued without bound. */
+  OVERLOADED = 'OVERLOADED',
+  /** The caller went away (or aborted) before its generation finished. */
+  GENERATION_CANCELLED = 'GENERATION_CANCELLED',
 }
 
 export class InferenceError extends defineDomainError<InferenceErrorCode>('InferenceError', {
@@ -17,4 +21,6 @@ export class InferenceError extends defineDomainError<InferenceErrorCode>('Infer
   [InferenceErrorCode.MODEL_UNAVAILABLE]: ErrorKind.UNAVAILABLE,
   [InferenceErrorCode.ADAPTER_INVALID]: ErrorKind.BAD_USER_INPUT,
   [InferenceErrorCode.GENERATION_INVALID]: ErrorKind.BAD_USER_INPUT,
+  [InferenceErrorCode.OVERLOADED]: ErrorKind.TOO_MANY_REQUESTS,
+  [InferenceErrorCode.GENERATION_CANCELLED]: ErrorKind.BAD_USER_INPUT,
 }) {}

@@ -1,15 +1,14 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit, Optional } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
-import { AdapterCache } from 'src/inference/adapter-cache';
-import { generateBatch, GenerationRequest, GenerationResult } from 'src/inference/generator';
+import { GenerationRequest, GenerationResult } from 'src/inference/generator';
+import { EngineClient, EngineOptions, InferenceEngine, StepListener } from 'src/inference/inference-engine';
+import { InferenceThread } from 'src/inference/inference-thread';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
-import { LlamaSession } from 'src/inference/llama-session';
-import { loadLoraAdapter } from 'src/inference/lora-adapter';
 import { ModelSpec, sha256File, WEIGHTS_FILE } from 'src/inference/model-spec';
-import { scoreBatch, ScoreResult } from 'src/inference/scoring';
-import { TextTokenizer } from 'src/inference/text-tokenizer';
+import { ScoreResult } from 'src/inference/scoring';
+import { MetricsService } from 'src/observability/metrics.service';
 
 const MB = 1024 * 1024;
 
@@ -23,16 +22,22 @@ export interface ServedResult extends GenerationResult {
   adapterDigests: string[];
 }
 
+/** Per-row options of a served (product) request: streaming and cancellation. */
+export interface ServeOptions {
+  /** Text of row `index` as it becomes final. */
+  onText?: (index: number, delta: string) => void;
+  signal?: AbortSignal;
+}
+
 interface LoadedModel {
-  spec: ModelSpec;
-  session: LlamaSession;
-  tokenizer: TextTokenizer;
+  engine: EngineClient;
   digest: string;
   prompts: Record<string, string>;
 }
 
 /**
- * The served base model: one onnxruntime session for every adapter stack. Loading starts at boot without
+ * The served base model: one onnxruntime session for every adapter stack, with continuous batching, in a worker
+ * thread (SERVING_INFERENCE_THREAD) so forward passes never hold up HTTP. Loading starts at boot without
  * holding it up; until it is done (or if it failed) requests get MODEL_UNAVAILABLE and /readyz says why.
  */
 @Injectable()
@@ -41,14 +46,13 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
   private loaded: LoadedModel | null = null;
   private loadError: Error | null = null;
   private loading: Promise<void> | null = null;
-  private readonly adapters: AdapterCache;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Rows given to the engine and not finished yet: the running batch plus its queue. */
+  private inFlight = 0;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.adapters = new AdapterCache(config.ADAPTER_CACHE_MB * MB, (folder) =>
-      loadLoraAdapter(folder, this.model().spec, config.ADAPTER_MAX_MB * MB),
-    );
-  }
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {}
 
   onModuleInit(): void {
     this.loading = this.load().catch((err: Error) => {
@@ -59,8 +63,7 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.loading;
-    await this.queue.catch(() => undefined);
-    await this.loaded?.session.release();
+    await this.loaded?.engine.close();
   }
 
   /** Resolves once loading has finished, successfully or not. */
@@ -90,8 +93,38 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
     return template.replace(/\{(\w+)\}/g, (_, name: string) => fields[name] ?? '');
   }
 
-  async generate(requests: ServedRequest[]): Promise<ServedResult[]> {
-    const { session, tokenizer } = this.model();
+  /**
+   * Generates for internal callers (the gates, SEAL rounds): the rows join the shared continuous batch and
+   * wait for a place however long the queue is, since the worker's own concurrency bounds them.
+   */
+  generate(requests: ServedRequest[]): Promise<ServedResult[]> {
+    return this.run(requests, false, {});
+  }
+
+  /**
+   * Generates for product traffic: the rows join the shared continuous batch, or are refused at once with
+   * OVERLOADED when batch and queue cannot take them (never an unbounded queue); text can be streamed per row.
+   */
+  serve(requests: ServedRequest[], options: ServeOptions = {}): Promise<ServedResult[]> {
+    return this.run(requests, true, options);
+  }
+
+  /** Rows generating now and rows waiting (as of the last forward pass), and the batch bound. */
+  servingLoad(): { batchRows: number; queued: number; maxBatch: number } {
+    return { ...this.model().engine.load(), maxBatch: this.config.SERVING_MAX_BATCH };
+  }
+
+  /** Log-probabilities of texts (each encoded with <s>) under an adapter stack given by folders. */
+  score(texts: string[], adapterFolders: string[]): Promise<ScoreResult[]> {
+    return this.model().engine.score(texts, adapterFolders);
+  }
+
+  private async run(
+    requests: ServedRequest[],
+    limited: boolean,
+    options: ServeOptions,
+  ): Promise<ServedResult[]> {
+    const { engine } = this.model();
     for (const r of requests) {
       if (r.params.maxTokens > this.config.GENERATION_MAX_TOKENS) {
         throw new InferenceError(
@@ -100,37 +133,27 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
         );
       }
     }
-    const stacks = await Promise.all(
-      requests.map((r) => Promise.all(r.adapterFolders.map((f) => this.adapters.get(f)))),
-    );
-    const results = await this.serialised(() =>
-      generateBatch(
-        session,
-        tokenizer,
-        requests.map((r, i) => ({ prompt: r.prompt, params: r.params, adapters: stacks[i] })),
-      ),
-    );
-    return results.map((result, i) => ({ ...result, adapterDigests: stacks[i].map((a) => a.digest) }));
-  }
-
-  /** Log-probabilities of texts (each encoded with <s>) under an adapter stack given by folders. */
-  async score(texts: string[], adapterFolders: string[]): Promise<ScoreResult[]> {
-    const { session, tokenizer } = this.model();
-    const adapters = await Promise.all(adapterFolders.map((f) => this.adapters.get(f)));
-    const encoded = await Promise.all(texts.map((t) => tokenizer.encode(t)));
-    return this.serialised(() =>
-      scoreBatch(
-        session,
-        encoded.map((tokenIds) => ({ tokenIds, adapters })),
-      ),
-    );
-  }
-
-  /** Runs model work one batch at a time: onnxruntime already uses the threads it was given. */
-  private serialised<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
+    const capacity = this.config.SERVING_MAX_BATCH + this.config.SERVING_MAX_QUEUE;
+    if (limited && this.inFlight + requests.length > capacity) {
+      const load = engine.load();
+      throw new InferenceError(
+        InferenceErrorCode.OVERLOADED,
+        `the model is at capacity (${this.inFlight} rows generating or queued, room for ${capacity}); retry later`,
+        {
+          ...load,
+          inFlight: this.inFlight,
+          maxBatch: this.config.SERVING_MAX_BATCH,
+          maxQueue: this.config.SERVING_MAX_QUEUE,
+          retryAfterSeconds: this.config.SERVING_RETRY_AFTER,
+        },
+      );
+    }
+    this.inFlight += requests.length;
+    try {
+      return await engine.generate(requests, options.onText, options.signal);
+    } finally {
+      this.inFlight -= requests.length;
+    }
   }
 
   private model(): LoadedModel {
@@ -144,17 +167,26 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
   private async load(): Promise<void> {
     const started = performance.now();
     const spec = ModelSpec.load(this.config.MODEL_DIR);
-    const tokenizer = TextTokenizer.fromFile(spec.tokenizerPath);
     const promptsPath = join(spec.folder, 'prompts.json');
     const prompts = existsSync(promptsPath)
       ? (JSON.parse(readFileSync(promptsPath, 'utf8')) as Record<string, string>)
       : {};
     const weights = join(spec.folder, WEIGHTS_FILE);
-    const [session, digest] = await Promise.all([
-      LlamaSession.create(spec, this.config.INFERENCE_THREADS),
+    const options: EngineOptions = {
+      modelDir: this.config.MODEL_DIR,
+      threads: this.config.INFERENCE_THREADS,
+      maxBatch: this.config.SERVING_MAX_BATCH,
+      adapterCacheBytes: this.config.ADAPTER_CACHE_MB * MB,
+      adapterMaxBytes: this.config.ADAPTER_MAX_MB * MB,
+    };
+    const onStep: StepListener = (step) => this.metrics?.servingStep(step);
+    const [engine, digest] = await Promise.all([
+      this.config.SERVING_INFERENCE_THREAD === 'true'
+        ? InferenceThread.start(options, onStep)
+        : InferenceEngine.create(options, onStep),
       sha256File(existsSync(weights) ? weights : spec.onnxPath),
     ]);
-    this.loaded = { spec, session, tokenizer, digest, prompts };
+    this.loaded = { engine, digest, prompts };
     this.logger.log(
       { modelDir: spec.folder, digest, ms: Math.round(performance.now() - started) },
       'model loaded',

@@ -41,7 +41,40 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly servingSteps = new Histogram({
+    name: 'sealgate_serving_step_seconds',
+    help: 'Forward passes of the continuous batch, by kind (prefill, decode)',
+    labelNames: ['kind'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+
+  readonly servingBatchRows = new Gauge({
+    name: 'sealgate_serving_batch_rows',
+    help: 'Rows in the last forward pass of the continuous batch',
+    registers: [this.registry],
+  });
+
+  readonly servingQueued = new Gauge({
+    name: 'sealgate_serving_queued_rows',
+    help: 'Rows waiting for a place in the continuous batch',
+    registers: [this.registry],
+  });
+
+  readonly servingRejected = new Counter({
+    name: 'sealgate_serving_rejected_total',
+    help: 'Product requests refused by a limit, by reason (OVERLOADED, RATE_LIMITED, ...)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sealgate_' });
+  }
+
+  servingStep(step: { kind: 'prefill' | 'decode'; rows: number; queued: number; ms: number }): void {
+    this.servingSteps.observe({ kind: step.kind }, step.ms / 1000);
+    this.servingBatchRows.set(step.rows);
+    this.servingQueued.set(step.queued);
   }
 }

@@ -7,6 +7,8 @@ export enum ErrorKind {
   CONFLICT = 'CONFLICT',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
+  /** A rate, concurrency or capacity limit; the details say which and when to retry. */
+  TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
   UNAVAILABLE = 'UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
@@ -20,6 +22,7 @@ export const httpStatusOf: Record<ErrorKind, number> = {
   [ErrorKind.CONFLICT]: 409,
   [ErrorKind.PAYLOAD_TOO_LARGE]: 413,
   [ErrorKind.QUERY_TOO_COMPLEX]: 400,
+  [ErrorKind.TOO_MANY_REQUESTS]: 429,
   [ErrorKind.UNAVAILABLE]: 503,
   [ErrorKind.INTERNAL_SERVER_ERROR]: 500,
 };

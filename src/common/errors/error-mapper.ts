@@ -19,6 +19,7 @@ const kindByStatus: Record<number, ErrorKind> = {
   404: ErrorKind.NOT_FOUND,
   409: ErrorKind.CONFLICT,
   413: ErrorKind.PAYLOAD_TOO_LARGE,
+  429: ErrorKind.TOO_MANY_REQUESTS,
   503: ErrorKind.UNAVAILABLE,
 };
 

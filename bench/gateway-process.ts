@@ -1,0 +1,151 @@
+/**
+ * The gateway as a separate process for load benchmarks: embedded mode (SQLite, Redis from 127.0.0.1:6379 or a
+ * redis-server it starts), a fresh data folder, an admin key and one channel to serve.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+const MAIN = 'dist/src/main.js';
+
+export interface Gateway {
+  url: string;
+  token: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `node dist/src/main.js embedded` with `env` on top of bench defaults, ready to serve channel `bench`. */
+export async function startGateway(env: Record<string, string>): Promise<Gateway> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sealgate-bench-gw-'));
+  const fullEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}`,
+    AUDIT_VERIFY_EVERY_MINUTES: '0',
+    ...env,
+  };
+  const token = execFileSync(process.execPath, [MAIN, 'bootstrap-admin', '--name', 'bench'], {
+    env: fullEnv,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+    .toString()
+    .trim();
+  const child = spawn(process.execPath, [MAIN, 'embedded'], {
+    env: fullEnv,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${seen}`)), 120_000);
+    child.stderr.on('data', (d: Buffer) => {
+      seen += d.toString();
+      const match = /listening on (http:\/\/[^\s]+)/.exec(seen);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${seen}`)));
+  });
+  child.stderr.resume();
+  for (let ready = false; !ready; await sleep(200)) {
+    ready = (await fetch(`${url}/readyz`).catch(() => null))?.status === 200;
+  }
+  const created = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({
+      query: 'mutation { createChannel(input: { name: "bench", baseModel: "default" }) { id } }',
+    }),
+  });
+  if (!created.ok) throw new Error(`createChannel: ${created.status} ${await created.text()}`);
+  return {
+    url,
+    token,
+    pid: child.pid!,
+    stop: () => stopChild(child).finally(() => rmSync(dataDir, { recursive: true, force: true })),
+  };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface LoadResult {
+  clients: number;
+  seconds: number;
+  requests: number;
+  completionTokens: number;
+  tokensPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  statusCounts: Record<string, number>;
+}
+
+/** Closed-loop load with autocannon: `clients` connections, each sending the next request when one returns. */
+export async function load(
+  gateway: Gateway,
+  clients: number,
+  seconds: number,
+  body: Record<string, unknown>,
+): Promise<LoadResult> {
+  let completionTokens = 0;
+  const statusCounts: Record<string, number> = {};
+  const result = await autocannon({
+    url: `${gateway.url}/v1/completions`,
+    connections: clients,
+    duration: seconds,
+    timeout: 60,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${gateway.token}` },
+    requests: [
+      {
+        method: 'POST',
+        body: JSON.stringify(body),
+        onResponse: (status: number, responseBody: string) => {
+          statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+          if (status === 200) {
+            completionTokens += (JSON.parse(responseBody) as { usage: { completion_tokens: number } }).usage
+              .completion_tokens;
+          }
+        },
+      },
+    ],
+  });
+  return {
+    clients,
+    seconds,
+    requests: result.requests.total,
+    completionTokens,
+    tokensPerSec: Math.round(completionTokens / seconds),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    statusCounts,
+  };
+}
+
+/** Resident set size of a process in bytes (Linux). */
+export function rssOf(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb ?? 0) * 1024;
+}
+
+/** The gateway's V8 heap in use, from its Prometheus metrics. */
+export async function heapUsedOf(gateway: Gateway): Promise<number> {
+  const text = await (await fetch(`${gateway.url}/metrics`)).text();
+  return Number(/^sealgate_nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? NaN);
+}

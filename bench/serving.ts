@@ -1,0 +1,192 @@
+/**
+ * Serving benchmark: the gateway under closed-loop load on /v1/completions at 1, 8, 32 and 128 concurrent
+ * clients, beside a "direct" loop calling onnxruntime-node in this process (same model and generation, batch 1)
+ * and an "unbatched" gateway (SERVING_MAX_BATCH=1). A last probe pushes more clients than batch + queue hold,
+ * to show the excess refused with clean 429s.
+ *
+ *   npm run bench:serving [-- --seconds 15]   (writes bench/results.json; docs/benchmarks.md reports it)
+ *
+ * Only one thing runs at a time (2 cores): each gateway idles while the other is measured, and the direct
+ * loop runs with both idle. Unbatched and direct are measured just before and just after each gateway run.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Gateway, load, LoadResult, startGateway } from './gateway-process';
+import { generateBatch, GenerationRequest } from 'src/inference/generator';
+import { LlamaSession } from 'src/inference/llama-session';
+import { ModelSpec } from 'src/inference/model-spec';
+import { TextTokenizer } from 'src/inference/text-tokenizer';
+
+const MODEL_DIR = resolve(process.env.MODEL_DIR ?? 'models/default');
+const MAX_TOKENS = 64;
+const LEVELS = [1, 8, 32, 128];
+const MAX_BATCH = 32;
+const MAX_QUEUE = 256;
+/** More clients than batch and queue hold together: the excess must get 429s, nothing else. */
+const OVERLOAD_CLIENTS = 384;
+
+/** The model-stack bench's prompt: an implications prompt on a held-out passage (~60 tokens). */
+function benchPrompt(): string {
+  const first = readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8').split('\n')[0];
+  const p = JSON.parse(first) as { title: string; passage: string };
+  return `Passage:\n${p.title}\n${p.passage}\n\nImplications:\n`;
+}
+
+const percentile = (xs: number[], q: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+};
+
+/** The plain loop: one generation at a time through generator + llama-session, no HTTP, no batching. */
+async function direct(session: LlamaSession, tokenizer: TextTokenizer, prompt: string, seconds: number) {
+  const request: GenerationRequest = {
+    prompt,
+    adapters: [],
+    params: { maxTokens: MAX_TOKENS, temperature: 0, topP: 1, stop: [] },
+  };
+  const latencies: number[] = [];
+  let tokens = 0;
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    const t0 = performance.now();
+    const [result] = await generateBatch(session, tokenizer, [request]);
+    latencies.push(performance.now() - t0);
+    tokens += result.tokenIds.length;
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  return {
+    tokensPerSec: Math.round(tokens / elapsed),
+    p50Ms: Number(percentile(latencies, 0.5).toFixed(1)),
+    p99Ms: Number(percentile(latencies, 0.99).toFixed(1)),
+    requests: latencies.length,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '15' } } });
+  const seconds = Number(values.seconds);
+  const prompt = benchPrompt();
+  const body = { model: 'bench', prompt, max_tokens: MAX_TOKENS, temperature: 0 };
+  // Limits high enough that only batch and queue bound the load: the bench measures the serving path.
+  const limits = {
+    KEY_RATE_PER_SECOND: '100000',
+    KEY_RATE_BURST: '100000',
+    KEY_MAX_CONCURRENT_STREAMS: '1000',
+    SERVING_MAX_QUEUE: String(MAX_QUEUE),
+  };
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg();
+
+  const spec = ModelSpec.load(MODEL_DIR);
+  const tokenizer = TextTokenizer.fromFile(spec.tokenizerPath);
+  const session = await LlamaSession.create(spec, 1);
+  let batched: Gateway | undefined;
+  let unbatched: Gateway | undefined;
+  try {
+    batched = await startGateway({ ...limits, SERVING_MAX_BATCH: String(MAX_BATCH) });
+    unbatched = await startGateway({ ...limits, SERVING_MAX_BATCH: '1' });
+    // Warm-up: first requests load lazily-initialised paths in each process.
+    await load(batched, 4, 2, body);
+    await load(unbatched, 1, 2, body);
+    await direct(session, tokenizer, prompt, 1);
+
+    // Throughput drifts with the other work on this shared machine: unbatched and direct are measured just
+    // before and just after each gateway run and averaged, so each ratio compares the same minutes.
+    const levels = [];
+    for (const clients of LEVELS) {
+      const side = Math.max(3, Math.round(seconds / 3));
+      const singleBefore = await load(unbatched, clients, side, body);
+      const plainBefore = await direct(session, tokenizer, prompt, side);
+      const gateway = await load(batched, clients, seconds, body);
+      const plainAfter = await direct(session, tokenizer, prompt, side);
+      const singleAfter = await load(unbatched, clients, side, body);
+      const unbatchedTokensPerSec = Math.round((singleBefore.tokensPerSec + singleAfter.tokensPerSec) / 2);
+      const plain = {
+        tokensPerSec: Math.round((plainBefore.tokensPerSec + plainAfter.tokensPerSec) / 2),
+        p50Ms: Number(((plainBefore.p50Ms + plainAfter.p50Ms) / 2).toFixed(1)),
+        p99Ms: Math.max(plainBefore.p99Ms, plainAfter.p99Ms),
+        requests: plainBefore.requests + plainAfter.requests,
+      };
+      const level = {
+        clients,
+        gateway: pick(gateway),
+        direct: plain,
+        unbatched: {
+          tokensPerSec: unbatchedTokensPerSec,
+          before: pick(singleBefore),
+          after: pick(singleAfter),
+        },
+        batchingSpeedup: Number((gateway.tokensPerSec / unbatchedTokensPerSec).toFixed(2)),
+        // Only at 1 client is this the gateway's own cost; above it, it is queueing and batching time.
+        p50OverDirect: Number((gateway.p50Ms / plain.p50Ms - 1).toFixed(3)),
+      };
+      console.error(JSON.stringify(level));
+      levels.push(level);
+    }
+    const over = await load(batched, OVERLOAD_CLIENTS, Math.max(5, Math.round(seconds / 2)), body);
+    const overload = {
+      clients: OVERLOAD_CLIENTS,
+      capacity: MAX_BATCH + MAX_QUEUE,
+      statusCounts: over.statusCounts,
+      tokensPerSec: over.tokensPerSec,
+      p50Ms: over.p50Ms,
+      clean: Object.keys(over.statusCounts).every((s) => s === '200' || s === '429'),
+    };
+    console.error(JSON.stringify({ overload }));
+
+    const result = {
+      startedAt,
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model,
+        loadavgBefore: loadBefore,
+        loadavgAfter: loadavg(),
+      },
+      setup: {
+        model: MODEL_DIR,
+        promptTokens: (await tokenizer.encode(prompt)).length,
+        maxTokens: MAX_TOKENS,
+        temperature: 0,
+        secondsPerLevel: seconds,
+        gateway: { SERVING_MAX_BATCH: MAX_BATCH, SERVING_MAX_QUEUE: MAX_QUEUE, LOG_LEVEL: 'warn' },
+        unbatched: { SERVING_MAX_BATCH: 1, SERVING_MAX_QUEUE: MAX_QUEUE },
+        load: 'autocannon (closed loop, one process), POST /v1/completions over loopback',
+      },
+      levels,
+      overload,
+      targets: {
+        latencyOverheadAt1Client: { target: '<= 0.10', measured: levels[0].p50OverDirect },
+        batchingSpeedupAt32: {
+          target: '>= 4',
+          measured: levels.find((l) => l.clients === 32)?.batchingSpeedup,
+        },
+        errorsWithinLimits: { target: 0, measured: levels.reduce((n, l) => n + l.gateway.errors, 0) },
+        overloadOnly429: { target: true, measured: overload.clean },
+      },
+    };
+    writeFileSync('bench/results.json', `${JSON.stringify(result, null, 2)}\n`);
+    console.log(JSON.stringify(result, null, 2));
+  } finally {
+    await batched?.stop();
+    await unbatched?.stop();
+    await session.release();
+  }
+}
+
+function pick(r: LoadResult) {
+  return {
+    tokensPerSec: r.tokensPerSec,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    errors: r.errors,
+    requests: r.requests,
+    completionTokens: r.completionTokens,
+  };
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,113 @@
+import { AdapterCache } from 'src/inference/adapter-cache';
+import { BatcherOptions, ContinuousBatcher } from 'src/inference/continuous-batcher';
+import { GenerationParams, GenerationResult } from 'src/inference/generator';
+import { LlamaSession } from 'src/inference/llama-session';
+import { loadLoraAdapter } from 'src/inference/lora-adapter';
+import { ModelSpec } from 'src/inference/model-spec';
+import { scoreBatch, ScoreResult } from 'src/inference/scoring';
+import { TextTokenizer } from 'src/inference/text-tokenizer';
+
+export interface EngineOptions {
+  modelDir: string;
+  threads: number;
+  maxBatch: number;
+  adapterCacheBytes: number;
+  adapterMaxBytes: number;
+}
+
+/** One row of a generation, with its adapter stack given as folders (base first). */
+export interface EngineRow {
+  prompt: string;
+  params: GenerationParams;
+  adapterFolders: string[];
+}
+
+export interface EngineResult extends GenerationResult {
+  adapterDigests: string[];
+}
+
+export interface EngineLoad {
+  batchRows: number;
+  queued: number;
+}
+
+export type StepListener = NonNullable<BatcherOptions['onStep']>;
+
+/** What ModelService needs from the model, wherever it runs (a worker thread, or this thread). */
+export interface EngineClient {
+  generate(
+    rows: EngineRow[],
+    onText?: (index: number, delta: string) => void,
+    signal?: AbortSignal,
+  ): Promise<EngineResult[]>;
+  score(texts: string[], adapterFolders: string[]): Promise<ScoreResult[]>;
+  load(): EngineLoad;
+  close(): Promise<void>;
+}
+
+/**
+ * The model and everything that touches onnxruntime: the session, the tokenizer, loaded adapters and the
+ * continuous batcher. Admission (the queue bound) is the caller's: rows given here always wait for a place.
+ */
+export class InferenceEngine implements EngineClient {
+  private constructor(
+    private readonly session: LlamaSession,
+    private readonly tokenizer: TextTokenizer,
+    private readonly adapters: AdapterCache,
+    private readonly batcher: ContinuousBatcher,
+  ) {}
+
+  static async create(options: EngineOptions, onStep?: StepListener): Promise<InferenceEngine> {
+    const spec = ModelSpec.load(options.modelDir);
+    const tokenizer = TextTokenizer.fromFile(spec.tokenizerPath);
+    const session = await LlamaSession.create(spec, options.threads);
+    const adapters = new AdapterCache(options.adapterCacheBytes, (folder) =>
+      loadLoraAdapter(folder, spec, options.adapterMaxBytes),
+    );
+    const batcher = new ContinuousBatcher(session, tokenizer, {
+      maxBatch: options.maxBatch,
+      onStep,
+    });
+    return new InferenceEngine(session, tokenizer, adapters, batcher);
+  }
+
+  /** All rows are checked (adapters loaded, prompts encoded and bounded) before any is queued. */
+  async generate(
+    rows: EngineRow[],
+    onText?: (index: number, delta: string) => void,
+    signal?: AbortSignal,
+  ): Promise<EngineResult[]> {
+    const stacks = await Promise.all(
+      rows.map((r) => Promise.all(r.adapterFolders.map((f) => this.adapters.get(f)))),
+    );
+    const prepared = await Promise.all(
+      rows.map((r, i) => this.batcher.prepare({ prompt: r.prompt, params: r.params, adapters: stacks[i] })),
+    );
+    const results = await Promise.all(
+      this.batcher.enqueue(
+        prepared.map((p, i) => ({ ...p, signal, onText: onText && ((delta: string) => onText(i, delta)) })),
+      ),
+    );
+    return results.map((result, i) => ({ ...result, adapterDigests: stacks[i].map((a) => a.digest) }));
+  }
+
+  async score(texts: string[], adapterFolders: string[]): Promise<ScoreResult[]> {
+    const adapters = await Promise.all(adapterFolders.map((f) => this.adapters.get(f)));
+    const encoded = await Promise.all(texts.map((t) => this.tokenizer.encode(t)));
+    return this.batcher.exclusive(() =>
+      scoreBatch(
+        this.session,
+        encoded.map((tokenIds) => ({ tokenIds, adapters })),
+      ),
+    );
+  }
+
+  load(): EngineLoad {
+    return { batchRows: this.batcher.batchRows, queued: this.batcher.queued };
+  }
+
+  async close(): Promise<void> {
+    await this.batcher.close();
+    await this.session.release();
+  }
+}

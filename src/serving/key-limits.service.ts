@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { APP_CONFIG, AppConfig } from 'src/config/app-config';
+import { AuthContext } from 'src/auth/auth-context';
+import { ServingError, ServingErrorCode } from 'src/serving/serving.errors';
+
+export const SERVING_REDIS = Symbol('SERVING_REDIS');
+
+/** Token bucket in Redis (shared by every api replica); Redis's clock, so replicas' clocks do not matter. */
+const TAKE_TOKEN = `
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local ts = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
+return wait
+`;
+
+/** A stream lease: a member of the key's sorted set, scored by when it lapses (a crashed replica's leases lapse). */
+const OPEN_STREAM = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1
+`;
+
+/** A stream can run no longer than this before its lease lapses on its own. */
+const STREAM_LEASE_MS = 10 * 60_000;
+
+/**
+ * Limits per API key, from configuration: request rate (token bucket), tokens per request and concurrent
+ * streams. Counted in Redis so every api replica sees the same numbers.
+ */
+@Injectable()
+export class KeyLimitsService implements OnModuleDestroy {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(SERVING_REDIS) private readonly redis: Redis,
+  ) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.redis.quit().catch(() => undefined);
+  }
+
+  /** Takes one request from the key's bucket, or refuses with RATE_LIMITED and when to retry. */
+  async takeRequest(auth: AuthContext): Promise<void> {
+    const rate = this.config.KEY_RATE_PER_SECOND;
+    const burst = this.config.KEY_RATE_BURST;
+    const waitMs = Number(await this.redis.eval(TAKE_TOKEN, 1, this.key(auth, 'rate'), rate, burst));
+    if (waitMs > 0) {
+      throw new ServingError(
+        ServingErrorCode.RATE_LIMITED,
+        `rate limit of ${rate} requests/s (burst ${burst}) per API key reached; retry in ${Math.ceil(waitMs / 1000)} s`,
+        {
+          limit: 'KEY_RATE_PER_SECOND',
+          ratePerSecond: rate,
+          burst,
+          retryAfterSeconds: Math.ceil(waitMs / 1000),
+        },
+      );
+    }
+  }
+
+  checkMaxTokens(maxTokens: number): void {
+    const limit = this.config.KEY_MAX_TOKENS_PER_REQUEST;
+    if (maxTokens > limit) {
+      throw new ServingError(
+        ServingErrorCode.MAX_TOKENS_EXCEEDED,
+        `max_tokens ${maxTokens} is over the per-request limit of ${limit} for this API key`,
+        { limit: 'KEY_MAX_TOKENS_PER_REQUEST', maxTokens: limit },
+      );
+    }
+  }
+
+  /** Holds one of the key's stream places until the returned release is called. */
+  async openStream(auth: AuthContext): Promise<() => Promise<void>> {
+    const max = this.config.KEY_MAX_CONCURRENT_STREAMS;
+    const key = this.key(auth, 'streams');
+    const lease = randomUUID();
+    const granted = Number(await this.redis.eval(OPEN_STREAM, 1, key, max, STREAM_LEASE_MS, lease));
+    if (!granted) {
+      throw new ServingError(
+        ServingErrorCode.TOO_MANY_STREAMS,
+        `this API key already has ${max} concurrent streams open (the limit); close one or retry later`,
+        { limit: 'KEY_MAX_CONCURRENT_STREAMS', maxStreams: max, retryAfterSeconds: 1 },
+      );
+    }
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      // A lease that cannot be removed (Redis gone, shutting down) lapses on its own: never fail the request.
+      await this.redis.zrem(key, lease).catch(() => undefined);
+    };
+  }
+
+  private key(auth: AuthContext, what: 'rate' | 'streams'): string {
+    // A request without a key id (none today: every caller authenticates with a key) counts per principal.
+    return `${this.config.QUEUE_PREFIX}:limits:${what}:${auth.apiKeyId ?? `principal:${auth.principal.id}`}`;
+  }
+}

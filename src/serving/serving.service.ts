@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import { AuthContext } from 'src/auth/auth-context';
+import { ChannelsService } from 'src/channels/channels.service';
+import { DomainError } from 'src/common/errors/domain-error';
+import { ErrorKind } from 'src/common/errors/error-kind';
+import { GenerationParams } from 'src/inference/generator';
+import { ModelService, ServedResult } from 'src/inference/model.service';
+import { ServingStack, ServingStackService, ServingTarget } from 'src/inference/serving-stack.service';
+import { MetricsService } from 'src/observability/metrics.service';
+import { KeyLimitsService } from 'src/serving/key-limits.service';
+import { ServingError, ServingErrorCode } from 'src/serving/serving.errors';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An OpenAI `model` name: an adapter version id, else a channel name. */
+export const targetOfModel = (model: string): ServingTarget =>
+  UUID.test(model) ? { adapterVersionId: model } : { channel: model };
+
+/** Which model produced an answer: the stack actually used, for audit. */
+export interface ServedBy {
+  channel: string | null;
+  headAdapterId: string | null;
+  baseModelDigest: string;
+  adapterDigests: string[];
+}
+
+export interface ServingRequest {
+  /** A channel, a pinned adapter version, or (neither) the base model. */
+  target: ServingTarget;
+  /** One row per prompt. */
+  prompts: string[];
+  params: GenerationParams;
+  /** Stream: text of row `index` as it becomes final. Holds one of the key's stream places while it runs. */
+  onText?: (index: number, delta: string) => void;
+  /** Aborted when the client goes away: its rows leave the batch at the next step. */
+  signal?: AbortSignal;
+}
+
+export interface ServingOutcome {
+  results: ServedResult[];
+  servedBy: ServedBy;
+}
+
+export interface ServedModel {
+  id: string;
+  createdAt: Date;
+  headAdapterId: string | null;
+  baseModel: string;
+}
+
+/**
+ * Product-facing generation (the OpenAI-compatible API and the GraphQL stream): per-key limits first, then the
+ * model name resolved to an adapter stack, then the shared continuous batch (refusing at once when full).
+ */
+@Injectable()
+export class ServingService {
+  constructor(
+    private readonly model: ModelService,
+    private readonly stacks: ServingStackService,
+    private readonly channels: ChannelsService,
+    private readonly limits: KeyLimitsService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** What `model` may name: every channel (adapter version ids are accepted too, but not listed). */
+  async models(): Promise<ServedModel[]> {
+    return (await this.channels.list()).map((c) => ({
+      id: c.name,
+      createdAt: c.createdAt,
+      headAdapterId: c.headAdapterId,
+      baseModel: c.baseModel,
+    }));
+  }
+
+  async generate(auth: AuthContext, request: ServingRequest): Promise<ServingOutcome> {
+    try {
+      await this.limits.takeRequest(auth);
+      this.limits.checkMaxTokens(request.params.maxTokens);
+      const release = request.onText ? await this.limits.openStream(auth) : null;
+      try {
+        return await this.run(request);
+      } finally {
+        await release?.();
+      }
+    } catch (err) {
+      if (err instanceof DomainError && err.kind === ErrorKind.TOO_MANY_REQUESTS) {
+        this.metrics.servingRejected.inc({ reason: String(err.code) });
+      }
+      throw err;
+    }
+  }
+
+  private async run(request: ServingRequest): Promise<ServingOutcome> {
+    const stack = await this.resolve(request.target);
+    const { params } = request;
+    const results = await this.model.serve(
+      request.prompts.map((prompt, i) => ({
+        prompt,
+        adapterFolders: stack.folders,
+        params: { ...params, seed: params.seed === undefined ? undefined : params.seed + i },
+      })),
+      { onText: request.onText, signal: request.signal },
+    );
+    return {
+      results,
+      servedBy: {
+        channel: stack.channel,
+        headAdapterId: stack.headAdapterId,
+        baseModelDigest: this.model.baseModelDigest,
+        adapterDigests: results[0]?.adapterDigests ?? [],
+      },
+    };
+  }
+
+  private async resolve(target: ServingTarget): Promise<ServingStack> {
+    const model = target.adapterVersionId ?? target.channel ?? 'base';
+    try {
+      return await this.stacks.resolve(target);
+    } catch (err) {
+      if (err instanceof DomainError && err.kind === ErrorKind.NOT_FOUND) {
+        throw new ServingError(
+          ServingErrorCode.MODEL_NOT_FOUND,
+          `model ${model} is neither a channel nor an adapter version (GET /v1/models lists the channels)`,
+          { model },
+        );
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import { join } from 'node:path';
+import { EngineOptions, EngineRow, InferenceEngine } from 'src/inference/inference-engine';
+import { InferenceThread } from 'src/inference/inference-thread';
+import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
+import { MODEL_DIR, PARITY_DIR } from 'test/support/model-files';
+
+const options: EngineOptions = {
+  modelDir: MODEL_DIR,
+  threads: 1,
+  maxBatch: 8,
+  adapterCacheBytes: 1 << 26,
+  adapterMaxBytes: 1 << 24,
+};
+const greedy = (maxTokens: number) => ({ maxTokens, temperature: 0, topP: 1, stop: [] });
+
+/** The model in a worker thread behaves exactly as on this thread, errors and cancellation included. */
+describe('inference worker thread', () => {
+  let thread: InferenceThread;
+  let inline: InferenceEngine;
+
+  beforeAll(async () => {
+    [thread, inline] = await Promise.all([InferenceThread.start(options), InferenceEngine.create(options)]);
+  });
+  afterAll(async () => {
+    await thread.close();
+    await inline.close();
+  });
+
+  it('generates and scores the same as an engine on this thread, with adapter digests', async () => {
+    const rows: EngineRow[] = [
+      { prompt: 'Passage:\nKelan', params: greedy(12), adapterFolders: [join(PARITY_DIR, 'a0')] },
+      { prompt: 'The', params: greedy(8), adapterFolders: [] },
+      {
+        prompt: 'Question:',
+        params: greedy(10),
+        adapterFolders: [join(PARITY_DIR, 'a0'), join(PARITY_DIR, 'a1')],
+      },
+    ];
+    const [there, here] = await Promise.all([thread.generate(rows), inline.generate(rows)]);
+    expect(there).toEqual(here);
+    expect(there[2].adapterDigests).toHaveLength(2);
+    expect(there.every((r) => r.tokenIds.length > 0)).toBe(true);
+    const [scoredThere, scoredHere] = await Promise.all([
+      thread.score(['Lorvik Harbour was built in 1921.'], [join(PARITY_DIR, 'a1')]),
+      inline.score(['Lorvik Harbour was built in 1921.'], [join(PARITY_DIR, 'a1')]),
+    ]);
+    expect(scoredThere[0].tokenLogProbs).toEqual(scoredHere[0].tokenLogProbs);
+    expect(scoredThere[0].nextLogProbs).toBeInstanceOf(Float32Array);
+  });
+
+  it('streams text across the thread boundary', async () => {
+    const pieces: string[] = [];
+    const [result] = await thread.generate(
+      [{ prompt: 'Passage:\nKelan', params: greedy(16), adapterFolders: [] }],
+      (_, delta) => pieces.push(delta),
+    );
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe(result.text);
+  });
+
+  it('keeps domain errors (class, code, details) across the boundary', async () => {
+    const tooLong = await thread
+      .generate([{ prompt: 'word '.repeat(600), params: greedy(8), adapterFolders: [] }])
+      .catch((e: unknown) => e);
+    expect(tooLong).toBeInstanceOf(InferenceError);
+    expect(tooLong).toMatchObject({
+      code: InferenceErrorCode.GENERATION_INVALID,
+      details: { maxPositions: 512 },
+    });
+    const badAdapter = await thread
+      .generate([{ prompt: 'The', params: greedy(2), adapterFolders: ['/nonexistent/adapter'] }])
+      .catch((e: unknown) => e);
+    expect(badAdapter).toMatchObject({ code: InferenceErrorCode.ADAPTER_INVALID });
+  });
+
+  it('cancels a generation when its signal aborts', async () => {
+    const controller = new AbortController();
+    const running = thread.generate(
+      [{ prompt: 'Passage:\nKelan', params: greedy(200), adapterFolders: [] }],
+      () => controller.abort(),
+      controller.signal,
+    );
+    await expect(running).rejects.toMatchObject({ code: InferenceErrorCode.GENERATION_CANCELLED });
+  });
+});

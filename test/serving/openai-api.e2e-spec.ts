@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { DataSource } from 'typeorm';
+import { Role } from 'src/auth/role';
+import { AdapterStore } from 'src/inference/adapter-store';
+import { loadLoraAdapter } from 'src/inference/lora-adapter';
+import { ModelSpec } from 'src/inference/model-spec';
+import { AdapterStatus } from 'src/lineage/adapter-status';
+import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
+import { MODEL_DIR, PARITY_DIR } from 'test/support/model-files';
+import { TestApp } from 'test/support/test-app';
+
+const QUESTION = 'Where was Tamsin Orrel born?';
+const CLOSED_BOOK = `Let's answer a question directly and concisely.\nQuestion: ${QUESTION}\nAnswer:`;
+
+interface ServedByJson {
+  channel: string | null;
+  head_adapter_id: string | null;
+  base_model_digest: string;
+  adapter_digests: string[];
+}
+const servedBy = (x: unknown) => (x as { served_by: ServedByJson }).served_by;
+
+/** The official `openai` npm client against the running gateway, as a product service would use it. */
+describe('OpenAI-compatible API, through the official openai client', () => {
+  let t: TestApp;
+  let client: OpenAI;
+  let token: string;
+  let versionId: string;
+  let digest: string;
+
+  beforeAll(async () => {
+    t = await TestApp.start('postgres');
+    const channel = await t.gql<{ createChannel: { id: string } }>(
+      t.adminToken,
+      'mutation { createChannel(input: { name: "staging", baseModel: "default" }) { id } }',
+    );
+    ({ token } = await t.principal(Role.service));
+    client = new OpenAI({ apiKey: token, baseURL: `${t.started.url}/v1`, maxRetries: 0 });
+
+    // A pinned adapter version, served by its id.
+    ({ digest } = await loadLoraAdapter(join(PARITY_DIR, 'a0'), ModelSpec.load(MODEL_DIR), 1 << 24));
+    cpSync(join(PARITY_DIR, 'a0'), t.get(AdapterStore).folderOf(digest), { recursive: true });
+    versionId = randomUUID();
+    await t.get(DataSource).getRepository(AdapterVersionEntity).insert({
+      id: versionId,
+      channelId: channel.data!.createChannel.id,
+      selfEditId: null,
+      parentId: null,
+      digest,
+      status: AdapterStatus.CANDIDATE,
+      createdAt: new Date(),
+      appliedAt: null,
+    });
+  });
+  afterAll(() => t.stop());
+
+  const graphqlGenerate = async (prompt: string, maxTokens: number, adapterVersionId?: string) => {
+    const r = await t.gql<{ generate: { choices: { text: string }[] } }>(
+      token,
+      'query($input: GenerateInput!) { generate(input: $input) { choices { text } } }',
+      { input: { prompt, maxTokens, ...(adapterVersionId ? { adapterVersionId } : { channel: 'staging' }) } },
+    );
+    return r.data!.generate.choices[0].text;
+  };
+
+  it('lists the channels as models', async () => {
+    const models = await client.models.list();
+    expect(models.data.map((m) => m.id)).toContain('staging');
+    expect(models.data.find((m) => m.id === 'staging')).toMatchObject({
+      object: 'model',
+      owned_by: 'sealgate',
+    });
+  });
+
+  it('completes a prompt exactly as GraphQL generate does, with usage and the adapter digests', async () => {
+    const completion = await client.completions.create({
+      model: 'staging',
+      prompt: CLOSED_BOOK,
+      max_tokens: 12,
+      temperature: 0,
+    });
+    expect(completion.object).toBe('text_completion');
+    expect(completion.choices[0].text.trim()).not.toBe('');
+    expect(completion.choices[0].text).toBe(await graphqlGenerate(CLOSED_BOOK, 12));
+    expect(completion.choices[0].finish_reason).toMatch(/^(stop|length)$/);
+    expect(completion.usage!.prompt_tokens).toBeGreaterThan(10);
+    expect(completion.usage!.total_tokens).toBe(
+      completion.usage!.prompt_tokens + completion.usage!.completion_tokens,
+    );
+    expect(servedBy(completion)).toMatchObject({
+      channel: 'staging',
+      head_adapter_id: null,
+      adapter_digests: [],
+    });
+    expect(servedBy(completion).base_model_digest).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('serves a pinned adapter version named as the model', async () => {
+    const completion = await client.completions.create({
+      model: versionId,
+      prompt: 'Passage:\nKelan',
+      max_tokens: 8,
+      temperature: 0,
+    });
+    expect(servedBy(completion)).toMatchObject({
+      channel: null,
+      head_adapter_id: versionId,
+      adapter_digests: [digest],
+    });
+    expect(completion.choices[0].text).toBe(await graphqlGenerate('Passage:\nKelan', 8, versionId));
+  });
+
+  it('answers a chat with the documented template: one user message is the closed-book prompt', async () => {
+    const chat = await client.chat.completions.create({
+      model: 'staging',
+      messages: [{ role: 'user', content: QUESTION }],
+      max_tokens: 16,
+      temperature: 0,
+    });
+    const answer = await t.gql<{ answer: { answer: string } }>(
+      token,
+      `{ answer(input: { question: "${QUESTION}", channel: "staging" }) { answer } }`,
+    );
+    expect(chat.object).toBe('chat.completion');
+    expect(chat.choices[0].message.content).not.toBe('');
+    expect(chat.choices[0].message).toMatchObject({ role: 'assistant', content: answer.data!.answer.answer });
+    expect(chat.usage!.completion_tokens).toBeGreaterThan(0);
+    expect(servedBy(chat).channel).toBe('staging');
+  });
+
+  it('streams completions and chat as server-sent events; the final chunk names the adapter stack', async () => {
+    const stream = await client.completions.create({
+      model: 'staging',
+      prompt: CLOSED_BOOK,
+      max_tokens: 12,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    const chunks: OpenAI.Completion[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const text = chunks.map((c) => c.choices[0]?.text ?? '').join('');
+    expect(text).toBe(await graphqlGenerate(CLOSED_BOOK, 12));
+    expect(chunks.length).toBeGreaterThan(2); // token by token, not one block
+    const final = chunks.find((c) => c.choices[0]?.finish_reason);
+    expect(servedBy(final)).toMatchObject({ channel: 'staging', adapter_digests: [] });
+    expect(chunks[chunks.length - 1].usage?.completion_tokens).toBeGreaterThan(0);
+
+    const chat = await client.chat.completions.create({
+      model: versionId,
+      messages: [
+        { role: 'system', content: "Let's answer a question directly and concisely." },
+        { role: 'user', content: QUESTION },
+      ],
+      max_tokens: 16,
+      temperature: 0,
+      stream: true,
+    });
+    let content = '';
+    let last: OpenAI.ChatCompletionChunk | undefined;
+    for await (const chunk of chat) {
+      content += chunk.choices[0]?.delta.content ?? '';
+      last = chunk;
+    }
+    const whole = await client.chat.completions.create({
+      model: versionId,
+      messages: [{ role: 'user', content: QUESTION }],
+      max_tokens: 16,
+      temperature: 0,
+    });
+    expect(content).not.toBe('');
+    expect(content).toBe(whole.choices[0].message.content);
+    expect(last!.choices[0].finish_reason).toMatch(/^(stop|length)$/);
+    expect(servedBy(last)).toMatchObject({ head_adapter_id: versionId, adapter_digests: [digest] });
+  });
+
+  it('answers errors in OpenAI shape with a code: unknown model, bad key, wrong role, bad body', async () => {
+    const notFound = await client.completions
+      .create({ model: 'no-such-channel', prompt: 'x', max_tokens: 1 })
+      .catch((e: unknown) => e);
+    expect(notFound).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(notFound).toMatchObject({ status: 404, code: 'MODEL_NOT_FOUND', type: 'not_found_error' });
+
+    const badKey = new OpenAI({
+      apiKey: 'sg_000000000000_nope',
+      baseURL: `${t.started.url}/v1`,
+      maxRetries: 0,
+    });
+    const unauthenticated = await badKey.models.list().catch((e: unknown) => e);
+    expect(unauthenticated).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(unauthenticated).toMatchObject({ code: 'INVALID_API_KEY' });
+
+    const auditor = await t.principal(Role.auditor);
+    const denied = await new OpenAI({
+      apiKey: auditor.token,
+      baseURL: `${t.started.url}/v1`,
+      maxRetries: 0,
+    }).completions
+      .create({ model: 'staging', prompt: 'x', max_tokens: 1 })
+      .catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(OpenAI.PermissionDeniedError);
+
+    const badBody = await client.chat.completions
+      .create({ model: 'staging', messages: [{ role: 'tool', content: 'x', tool_call_id: '1' }] })
+      .catch((e: unknown) => e);
+    expect(badBody).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(badBody).toMatchObject({ code: 'REQUEST_INVALID', param: 'messages.0.role' });
+  });
+});
