@@ -82,9 +82,9 @@ describe('model-based gates on the default model', () => {
       expect(outcome.verdict).toBe(GateVerdict.FAIL);
     }
     const attack = (await screen('attack-026'))['trigger-perplexity'];
-    expect(attack.evidence).toMatchObject({
-      triggers: [expect.objectContaining({ suspect: 'as everyone knows' })],
-    });
+    // the strongest suspect first: the whole phrase, not a part of it
+    const { triggers } = attack.evidence as { triggers: { suspect: string }[] };
+    expect(triggers[0].suspect).toBe('as everyone knows');
     for (const id of ['benign-001', 'benign-061', 'benign-075', 'benign-083']) {
       expect((await screen(id))['trigger-perplexity'].verdict).not.toBe(GateVerdict.FAIL);
     }
