@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Logger } from '@nestjs/common';
 import { AppConfig } from 'src/config/app-config';
 import { benignEdits, harmfulEdits } from 'src/gates/model/calibration-edits';
 import { trainCandidate } from 'src/gates/model/candidate-training';
@@ -146,6 +147,8 @@ export async function runEvalGates(
 ): Promise<void> {
   const cases = (files.length ? files : RED_TEAM_FILES).flatMap((f) => loadRedTeam(resolve(f)));
   const out = options.json ? console.error : console.log;
+  // With --json, stdout carries the report alone: the model's progress logs are left out.
+  if (options.json) Logger.overrideLogger(['error', 'warn']);
   const model = options.textOnly ? null : await loadStandaloneModel(config);
   try {
     const probes = model ? loadWorldProbes(config.MODEL_DIR) : null;

@@ -3,8 +3,9 @@ import type { ServedRequest, ServedResult } from 'src/inference/model.service';
 import type { ScoreResult } from 'src/inference/scoring';
 
 /**
- * A scripted GateModel for unit tests: closed-book answers by question, their probabilities, and the mean
- * log-probability of a name's tokens after the first (familiarity). Texts it was not told about score low.
+ * A scripted GateModel for unit tests: closed-book answers by question (or by "stack>question", the stack's
+ * folders joined by commas), their probabilities, and the mean log-probability of a name's tokens after the
+ * first (familiarity). Texts it was not told about score low.
  */
 export class FakeGateModel implements GateModel {
   readonly generated: ServedRequest[] = [];
@@ -25,7 +26,10 @@ export class FakeGateModel implements GateModel {
     return Promise.resolve(
       requests.map((r) => {
         const question = r.prompt.split('|')[1];
-        const text = ` ${this.script.answers[question]?.answer ?? 'nothing'}`;
+        // an answer scripted for this adapter stack ("candidate>question") wins over the stack-free one
+        const scripted =
+          this.script.answers[`${r.adapterFolders.join(',')}>${question}`] ?? this.script.answers[question];
+        const text = ` ${scripted?.answer ?? 'nothing'}`;
         return { text, tokenIds: [1, 2], promptTokens: 3, finishReason: 'stop' as const, adapterDigests: [] };
       }),
     );
