@@ -1,5 +1,5 @@
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
-import { SelfEditStatus } from 'src/self-edits/self-edit-status';
+import { isTerminal, SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
 import { TestApp } from 'test/support/test-app';
 
@@ -15,7 +15,8 @@ export async function waitForStatus(
   for (;;) {
     const edit = await edits.get(id);
     if (statuses.includes(edit.status)) return edit;
-    if (Date.now() > deadline) {
+    // A terminal status will not change: no point waiting for the deadline.
+    if (isTerminal(edit.status) || Date.now() > deadline) {
       throw new Error(`self-edit ${id} is ${edit.status} (${edit.statusReason}), not ${statuses.join('/')}`);
     }
     await new Promise((r) => setTimeout(r, 100));
