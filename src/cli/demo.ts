@@ -58,7 +58,7 @@ export async function seedDemo(started: StartedApp, config: AppConfig): Promise<
     passage: DEMO_PASSAGE,
     sourceUri: 'https://example.org/varnel',
   });
-  await started.app.get(SelfEditsService).propose(engineer, {
+  const edit = await started.app.get(SelfEditsService).propose(engineer, {
     channel: 'staging',
     knowledgeSourceId: source.id,
     kind: SelfEditKind.implications,
@@ -79,6 +79,10 @@ export async function seedDemo(started: StartedApp, config: AppConfig): Promise<
       `  curl -s ${started.url}/graphql -H 'content-type: application/json' \\`,
       `    -H 'authorization: Bearer ${keys['ines.auditor']}' \\`,
       `    -d '{"query":"{ verifyAuditChain { valid eventsChecked headHash } }"}'`,
+      '  # the demo edit runs through every gate now (about a minute on a laptop CPU); then, as the reviewer:',
+      `  curl -s ${started.url}/graphql -H 'content-type: application/json' \\`,
+      `    -H 'authorization: Bearer ${keys['rui.reviewer']}' \\`,
+      `    -d '{"query":"{ reviewEvidence(selfEditId: \\"${edit.id}\\") { selfEdit { status statusReason } gateReports { gate verdict } requiredApprovals } }"}'`,
       `  curl -s ${started.url}/graphql -H 'content-type: application/json' \\`,
       `    -H 'authorization: Bearer ${keys['ada.engineer']}' \\`,
       `    -d '{"query":"{ answer(input: { question: \\"Which city is the capital of Soudubi?\\" }) { answer servedBy { baseModelDigest adapterDigests } } }"}'`,
