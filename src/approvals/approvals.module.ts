@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { ApprovalsResolver } from 'src/approvals/approvals.resolver';
 import { ApprovalsService } from 'src/approvals/approvals.service';
 import { ReviewEvidenceResolver } from 'src/approvals/review-evidence.resolver';
+import { ReviewNotifications } from 'src/approvals/review-notifications';
+import { ReviewNotificationsResolver } from 'src/approvals/review-notifications.resolver';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
 import { GatesModule } from 'src/gates/gates.module';
@@ -10,7 +12,13 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
 
 @Module({
   imports: [ChannelsModule, GatesModule, KnowledgeModule, SelfEditsModule, SigningModule],
-  providers: [ApprovalsService, ApprovalsResolver, ReviewEvidenceResolver],
-  exports: [ApprovalsService],
+  providers: [
+    ApprovalsService,
+    ApprovalsResolver,
+    ReviewEvidenceResolver,
+    ReviewNotifications,
+    ReviewNotificationsResolver,
+  ],
+  exports: [ApprovalsService, ReviewNotifications],
 })
 export class ApprovalsModule {}

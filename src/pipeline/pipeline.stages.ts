@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Actor, systemActor } from 'src/common/actor';
+import { ReviewNotifications } from 'src/approvals/review-notifications';
 import { ChannelEntity } from 'src/channels/channel.entity';
 import { ChannelsService } from 'src/channels/channels.service';
 import { GateOutcome, GateStage } from 'src/gates/gate';
@@ -55,6 +56,7 @@ export class PipelineStages {
     private readonly reports: GateReportsService,
     private readonly trainer: CandidateTrainer,
     private readonly model: ModelService,
+    private readonly notifications: ReviewNotifications,
   ) {}
 
   @JobHandler(JobName.SCREEN_SELF_EDIT)
@@ -136,6 +138,12 @@ export class PipelineStages {
       input,
       S.AWAITING_APPROVAL,
     );
+    if (result.outcome === 'passed') {
+      // Telling reviewers is best effort: the edit waits in AWAITING_APPROVAL either way.
+      await this.notifications
+        .publish(edit.id)
+        .catch((err: Error) => this.logger.warn({ err }, 'review notice not sent'));
+    }
     if (result.outcome === 'rejected') {
       await this.dataSource
         .getRepository(AdapterVersionEntity)

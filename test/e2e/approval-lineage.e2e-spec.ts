@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient } from 'graphql-ws';
 import { DataSource } from 'typeorm';
+import WebSocket from 'ws';
 import { ApprovalsService } from 'src/approvals/approvals.service';
 import { Role } from 'src/auth/role';
 import { systemActor } from 'src/common/actor';
@@ -85,6 +87,26 @@ describe('approval, apply and rollback', () => {
     const before = await answers();
     expect(before.every((a) => a.servedBy.headAdapterId === null)).toBe(true);
 
+    // A reviewer listens for pending work before anything is proposed.
+    const listener = createClient({
+      url: `${t.started.url.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${reviewers[0].token}` },
+      retryAttempts: 0,
+    });
+    const notified = new Promise<{ id: string; status: string }>((resolve, reject) => {
+      listener.subscribe<{ pendingReviews: { id: string; status: string } }>(
+        { query: 'subscription { pendingReviews { id status } }' },
+        {
+          next: (r) =>
+            r.errors ? reject(new Error(JSON.stringify(r.errors))) : resolve(r.data!.pendingReviews),
+          error: reject,
+          complete: () => undefined,
+        },
+      );
+    });
+    await new Promise((r) => setTimeout(r, 500)); // the subscription is registered
+
     const source = await t.gql<{ addKnowledgeSource: { id: string } }>(
       engineer.token,
       'mutation($input: AddKnowledgeSourceInput!) { addKnowledgeSource(input: $input) { id } }',
@@ -114,6 +136,8 @@ describe('approval, apply and rollback', () => {
     );
     const id = proposed.data!.proposeSelfEdit.id;
     await waitForStatus(t, id, [SelfEditStatus.AWAITING_APPROVAL], 400_000);
+    expect(await notified).toEqual({ id, status: 'AWAITING_APPROVAL' });
+    await listener.dispose();
 
     // What the reviewer sees before deciding.
     const evidence = await t.gql<{
