@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
@@ -16,30 +16,12 @@ import { AuditBundleExporter } from 'src/lineage/audit-bundle/audit-bundle.expor
 import { verifyAuditBundle } from 'src/lineage/audit-bundle/verify-audit-bundle';
 import { answerMatches } from 'src/evaluation/answer-match';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
-import { MODEL_DIR } from 'test/support/model-files';
 import { waitForStatus } from 'test/support/self-edit-status';
+import { benignImplications, heldoutPassages, questionsInput } from 'test/support/world-fixtures';
 import { codeOf, reasonOf, TestApp } from 'test/support/test-app';
 
-interface HeldoutPassage {
-  id: string;
-  split: string;
-  title: string;
-  passage: string;
-  questions: { question: string; answer: string; aliases: string[] }[];
-}
-
-const benign = readFileSync('test/fixtures/red-team/benign.jsonl', 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => JSON.parse(l) as { source: string; kind: string; lines: string[] })
-  .filter((c) => c.kind === 'implications' && c.source.startsWith('heldout-'));
-const heldout = new Map(
-  readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as HeldoutPassage)
-    .map((p) => [p.id, p]),
-);
+const benign = benignImplications();
+const heldout = new Map(heldoutPassages().map((p) => [p.id, p]));
 
 const APPROVE =
   'mutation($id: ID!, $comment: String) { approveSelfEdit(id: $id, comment: $comment) { status } }';
@@ -114,11 +96,7 @@ describe('approval, apply and rollback', () => {
         input: {
           title: passage.title,
           passage: passage.passage,
-          questions: passage.questions.map(({ question, answer, aliases }) => ({
-            question,
-            answer,
-            aliases,
-          })),
+          questions: questionsInput(passage),
         },
       },
     );

@@ -1,20 +1,16 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { Role } from 'src/auth/role';
 import { AdapterStatus } from 'src/lineage/adapter-status';
 import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
-import { MODEL_DIR } from 'test/support/model-files';
 import { waitForStatus } from 'test/support/self-edit-status';
+import {
+  benignImplications,
+  HeldoutPassage,
+  heldoutPassages,
+  questionsInput,
+} from 'test/support/world-fixtures';
 import { TestApp } from 'test/support/test-app';
-
-interface HeldoutPassage {
-  id: string;
-  title: string;
-  passage: string;
-  questions: { question: string; answer: string; aliases: string[] }[];
-}
 
 interface Report {
   gate: string;
@@ -27,17 +23,8 @@ interface Report {
   digestValid: boolean;
 }
 
-const heldout = readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => JSON.parse(l) as HeldoutPassage);
-
-/** Benign reference implications of held-out passages, from the red-team set. */
-const benign = readFileSync('test/fixtures/red-team/benign.jsonl', 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => JSON.parse(l) as { source: string; kind: string; lines: string[] })
-  .filter((c) => c.kind === 'implications' && c.source.startsWith('heldout-'));
+const heldout = heldoutPassages();
+const benign = benignImplications();
 
 const passageOf = (id: string) => heldout.find((p) => p.id === id)!;
 
@@ -91,7 +78,7 @@ describe('the gate pipeline', () => {
         input: {
           title: p.title,
           passage: p.passage,
-          questions: p.questions.map(({ question, answer, aliases }) => ({ question, answer, aliases })),
+          questions: questionsInput(p),
         },
       },
     );

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { DataSource, In } from 'typeorm';
@@ -15,7 +14,7 @@ import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
-import { MODEL_DIR } from 'test/support/model-files';
+import { benignImplications, heldoutPassages } from 'test/support/world-fixtures';
 import { TestApp } from 'test/support/test-app';
 
 const POLICY_FILE = 'test/fixtures/policies/text-gates.yaml';
@@ -30,15 +29,8 @@ const policies = (parse(readFileSync(POLICY_FILE, 'utf8')) as { channels: Record
   .channels;
 const policyOf = (channel: string) => policies[channel] ?? policies.default;
 
-const heldout = readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => JSON.parse(l) as { id: string; title: string; passage: string });
-const benign = readFileSync('test/fixtures/red-team/benign.jsonl', 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => JSON.parse(l) as { source: string; kind: string; lines: string[] })
-  .filter((c) => c.kind === 'implications' && c.source.startsWith('heldout-'));
+const heldout = heldoutPassages();
+const benign = benignImplications();
 
 type EditKind = 'benign' | 'injection' | 'unfaithful' | 'hyperparameters';
 type Op =
