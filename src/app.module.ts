@@ -24,6 +24,7 @@ import { LineageModule } from 'src/lineage/lineage.module';
 import { ObservabilityModule } from 'src/observability/observability.module';
 import { QueuesModule } from 'src/queues/queues.module';
 import { WorkerModule } from 'src/queues/worker.module';
+import { SealModule } from 'src/seal/seal.module';
 import { SelfEditsModule } from 'src/self-edits/self-edits.module';
 import { ServingModule } from 'src/serving/serving.module';
 
@@ -83,6 +84,7 @@ export class AppModule {
         ChannelsModule,
         KnowledgeModule,
         SelfEditsModule,
+        SealModule,
         GatesModule,
         ApprovalsModule,
         LineageModule,

@@ -16,7 +16,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -227,6 +227,9 @@ class LoraLinear(nn.Module):
         self.register_parameter("lora_B", None)
         self.lora_scaling = 0.0
         self.lora_dropout: nn.Module = nn.Identity()
+        # Grouped adapters (sealgate_gpu.seal.grouped_lora): K independent adapters, one per contiguous group of
+        # batch rows, so that K trials train and evaluate in one batched pass.
+        self.group_delta: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = F.linear(x, self.weight, self.bias)
@@ -236,6 +239,8 @@ class LoraLinear(nn.Module):
         if self.lora_A is not None and self.lora_B is not None:
             h = self.lora_dropout(x.to(self.lora_A.dtype))
             y = y + (F.linear(F.linear(h, self.lora_A), self.lora_B) * self.lora_scaling).to(y.dtype)
+        if self.group_delta is not None:
+            y = y + self.group_delta(x).to(y.dtype)
         return y
 
     def set_stack(self, a: torch.Tensor, b: torch.Tensor) -> None:

@@ -23,6 +23,7 @@ import { JobName, PipelineJob } from 'src/queues/queue-names';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
+import { selfEditLines } from 'src/training/self-edit-sequences';
 
 const S = SelfEditStatus;
 
@@ -277,10 +278,7 @@ export class PipelineStages {
   }
 }
 
-/** A self-edit's content, one training line per non-empty line. */
-export function linesOf(edit: Pick<SelfEditEntity, 'content'>): string[] {
-  return edit.content
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0);
+/** A self-edit's training lines (selfEditLines). */
+export function linesOf(edit: Pick<SelfEditEntity, 'content' | 'kind'>): string[] {
+  return selfEditLines(edit.kind, edit.content);
 }

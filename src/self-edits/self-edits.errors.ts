@@ -6,6 +6,8 @@ export enum SelfEditErrorCode {
   STALE_VERSION = 'STALE_VERSION',
   KNOWLEDGE_SOURCE_REQUIRED = 'KNOWLEDGE_SOURCE_REQUIRED',
   HYPERPARAMETERS_NOT_ALLOWED = 'HYPERPARAMETERS_NOT_ALLOWED',
+  /** The model wrote no self-edit text from the passage (every sample was empty). */
+  NO_SELF_EDIT_WRITTEN = 'NO_SELF_EDIT_WRITTEN',
 }
 
 export class SelfEditError extends defineDomainError<SelfEditErrorCode>('SelfEditError', {
@@ -13,4 +15,5 @@ export class SelfEditError extends defineDomainError<SelfEditErrorCode>('SelfEdi
   [SelfEditErrorCode.STALE_VERSION]: ErrorKind.CONFLICT,
   [SelfEditErrorCode.KNOWLEDGE_SOURCE_REQUIRED]: ErrorKind.BAD_USER_INPUT,
   [SelfEditErrorCode.HYPERPARAMETERS_NOT_ALLOWED]: ErrorKind.BAD_USER_INPUT,
+  [SelfEditErrorCode.NO_SELF_EDIT_WRITTEN]: ErrorKind.UNAVAILABLE,
 }) {}

@@ -1,0 +1,171 @@
+"""Experiment 2: continual updates, 8 passages applied one after another.
+
+Each run takes 8 held-out passages no other experiment uses (from the end of the eval split). The base model
+writes one implications self-edit per passage; edit r is trained as a new adapter on top of the run's stack of
+edits 0..r-1 (the gateway's rank-concatenated stack), then every passage of the run and a set of facts the base
+model knew are measured closed-book. Two arms:
+  naive      edit r trains on its own sequences only;
+  mitigated  edit r also replays the training sequences of the run's earlier edits (the gateway's
+             `training.replay: applied-edits` policy does the same with the channel's applied edits).
+Runs train side by side (one group each), so all runs of an arm share every batched pass.
+
+Run from gpu/: python3 -m sealgate_gpu.seal.continual --model ../models/default [--runs 4] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any, Dict, List, Optional, Sequence
+
+import torch
+
+from ..evaluate import read_jsonl
+from ..lora import LoraAdapter
+from ..training import TokenSequence, TrainParams
+from .common import SEAL_INNER_UPDATE, Checkpoint, Progress, Setup, inner_update_summary, write_json
+from .self_edits import Passage, edit_sequences, generate_self_edits, text_sequence
+from .trials import Trial, closed_book_accuracy, run_trials
+
+EDITS = 8
+ARMS = ("naive", "mitigated")
+
+
+def known_facts(model_dir: str, n: int) -> Passage:
+    """n facts the base model was trained on (the forgetting probes), as one probe passage."""
+    probes = read_jsonl(os.path.join(model_dir, "world", "probes_forgetting.jsonl"))[:n]
+    questions = [{"question": p["question"], "answer": p["answer"], "aliases": p.get("aliases") or []} for p in probes]
+    return Passage("known-facts", "", "", questions)
+
+
+def rehearsal_sequences(setup: Setup, n: int, seed: int) -> List[TokenSequence]:
+    """n biographies from the base model's own pretraining corpus, drawn at random (rehearsal)."""
+    bios = [r for r in read_jsonl(os.path.join(setup.model_dir, "world", "pretrain.jsonl")) if r["kind"] == "bio"]
+    order = torch.randperm(len(bios), generator=torch.Generator().manual_seed(seed)).tolist()
+    return [text_sequence(setup.tok, str(bios[j]["text"])) for j in order[:n]]
+
+
+def retention_summary(matrix: List[List[float]]) -> Dict[str, Any]:
+    """matrix[r][i]: accuracy on passage i after edits 0..r. Retention compares the end with just after."""
+    last = len(matrix) - 1
+    earlier = range(last)
+    just_after = [matrix[i][i] for i in earlier]
+    at_end = [matrix[last][i] for i in earlier]
+    return {
+        # Accuracy the earlier passages keep after the last edit, as a fraction of their just-after-edit accuracy.
+        "meanRetention": sum(at_end) / sum(just_after) if sum(just_after) > 0 else 0.0,
+        # Backward transfer (Lopez-Paz & Ranzato 2017): mean change on earlier passages from just after to the end.
+        "backwardTransfer": sum(e - j for e, j in zip(at_end, just_after)) / last,
+        # Forgetting (Chaudhry et al. 2018): mean drop from each earlier passage's best accuracy to the end.
+        "forgetting": sum(max(matrix[r][i] for r in range(i, last)) - matrix[last][i] for i in earlier) / last,
+        "meanAccuracyAfterEach": [sum(matrix[r][: r + 1]) / (r + 1) for r in range(len(matrix))],
+        "justAfterEdit": [matrix[i][i] for i in range(len(matrix))],
+    }
+
+
+class ContinualExperiment:
+    def __init__(self, setup: Setup, args: argparse.Namespace, params: TrainParams = SEAL_INNER_UPDATE) -> None:
+        self.s = setup
+        self.args = args
+        self.params = params
+        pool = setup.eval_passages[len(setup.eval_passages) - args.runs * EDITS:]
+        self.runs = [pool[i * EDITS:(i + 1) * EDITS] for i in range(args.runs)]
+        self.known = known_facts(setup.model_dir, args.known_facts)
+        self.rehearsal = rehearsal_sequences(setup, args.runs * EDITS * args.rehearsal, args.seed)
+        settings = {"runs": args.runs, "seed": args.seed, "knownFacts": args.known_facts, "rehearsal": args.rehearsal,
+                    "innerUpdate": inner_update_summary(params)}
+        self.ckpt = Checkpoint(os.path.join(args.work, "continual", f"runs{args.runs}-seed{args.seed}-rh{args.rehearsal}"), settings)
+        self.progress = Progress("continual")
+
+    def run(self) -> Dict[str, Any]:
+        s, tok = self.s, self.s.tok
+        t0 = time.perf_counter()
+        flat = [p for run in self.runs for p in run]
+        edits = self.ckpt.get("edits") or self.ckpt.put(
+            "edits", [e[0] for e in generate_self_edits(s.model, tok, "implications", flat, 1, seed=self.args.seed)])
+        sequences = [[edit_sequences(tok, "implications", p, edits[i * EDITS + r]) for r, p in enumerate(run)]
+                     for i, run in enumerate(self.runs)]
+        base = closed_book_accuracy(s.model, s.stack, tok, flat + [self.known])
+        arms = {arm: self.ckpt.get(arm) or self.ckpt.put(arm, self._arm(arm, sequences)) for arm in ARMS}
+        return {
+            "experiment": "continual",
+            "runs": len(self.runs),
+            "edits": EDITS,
+            "innerUpdate": inner_update_summary(self.params),
+            "baseAccuracy": sum(base[:-1]) / len(flat),
+            "baseKnownFacts": base[-1],
+            **arms,
+            "seconds": time.perf_counter() - t0,
+            "device": s.device_info,
+        }
+
+    def _arm(self, arm: str, sequences: List[List[List[TokenSequence]]]) -> Dict[str, Any]:
+        """Per run, the retention matrix (edits x passages) and known-fact accuracy after each edit."""
+        stacks: List[List[LoraAdapter]] = [[] for _ in self.runs]
+        matrices: List[List[List[float]]] = [[] for _ in self.runs]
+        known: List[List[float]] = [[] for _ in self.runs]
+        for r in range(EDITS):
+            trials = []
+            for i, run in enumerate(self.runs):
+                seqs = list(sequences[i][r])
+                if arm == "mitigated":
+                    seqs += [q for earlier in sequences[i][:r] for q in earlier]
+                    seqs += self.rehearsal[(i * EDITS + r) * self.args.rehearsal:(i * EDITS + r + 1) * self.args.rehearsal]
+                trials.append(Trial(run[r], seqs, seed=r, frozen=list(stacks[i]), probe=[*run, self.known]))
+            results = run_trials(self.s.model, self.s.stack, self.s.tok, trials, self.params,
+                                 group_size=len(trials), keep_adapters=True)
+            for i, res in enumerate(results):
+                assert res.adapter is not None
+                stacks[i].append(res.adapter)
+                matrices[i].append(res.probe_accuracy[:EDITS])
+                known[i].append(res.probe_accuracy[EDITS])
+            self.progress(f"{arm} edit {r + 1}", r + 1, EDITS)
+        mean_matrix = [[sum(m[r][j] for m in matrices) / len(matrices) for j in range(EDITS)] for r in range(EDITS)]
+        summary = retention_summary(mean_matrix)
+        per_run = [retention_summary(m)["meanRetention"] for m in matrices]
+        return {
+            "matrix": mean_matrix,
+            **summary,
+            "meanRetentionPerRun": per_run,
+            "knownFactsAfterEach": [sum(k[r] for k in known) / len(known) for r in range(EDITS)],
+        }
+
+
+def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="experiment:continual", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default="../models/default")
+    ap.add_argument("--runs", type=int, default=4, help="independent sequences of 8 passages (default 4)")
+    ap.add_argument("--known-facts", type=int, default=60, help="known facts measured after each edit")
+    ap.add_argument("--rehearsal", type=int, default=8,
+                    help="pretraining biographies replayed with each mitigated edit (default 8)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default=None, help="auto (default), cpu, cuda")
+    ap.add_argument("--work", default="../runs/experiments")
+    ap.add_argument("--out", default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--json", action="store_true", help="print the figures as one JSON line last")
+    args = ap.parse_args(argv)
+    if not 1 <= args.runs <= 12:
+        ap.error("--runs must be between 1 and 12 (the world holds 100 passages no other experiment uses)")
+    if args.known_facts < 1:
+        ap.error("--known-facts must be at least 1")
+    return args
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    result = ContinualExperiment(Setup(args.model, args.device), args).run()
+    if args.out:
+        write_json(args.out, result)
+    for arm in ARMS:
+        a = result[arm]
+        print(f"{arm:>10}  retention {a['meanRetention']:.3f}  BWT {a['backwardTransfer']:+.3f}  "
+              f"forgetting {a['forgetting']:.3f}  known facts {a['knownFactsAfterEach'][-1]:.3f}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
