@@ -24,6 +24,8 @@ export enum Subject {
   GateReport = 'GateReport',
   Approval = 'Approval',
   AdapterVersion = 'AdapterVersion',
+  /** Signed statements about adapters, gate reports, approvals and rollbacks. */
+  Attestation = 'Attestation',
   AuditEvent = 'AuditEvent',
   Model = 'Model',
 }

@@ -3,6 +3,7 @@ import { ApprovalsModule } from 'src/approvals/approvals.module';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { GatesModule } from 'src/gates/gates.module';
 import { AuditBundleExporter } from 'src/lineage/audit-bundle/audit-bundle.exporter';
+import { LineageGraphService } from 'src/lineage/graph/lineage-graph.service';
 import { LineageResolver } from 'src/lineage/lineage.resolver';
 import { InferenceModule } from 'src/inference/inference.module';
 import { TransparencyResolver } from 'src/lineage/transparency/transparency.resolver';
@@ -21,7 +22,13 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
     SelfEditsModule,
     SigningModule,
   ],
-  providers: [LineageService, LineageResolver, AuditBundleExporter, TransparencyResolver],
+  providers: [
+    LineageService,
+    LineageGraphService,
+    LineageResolver,
+    AuditBundleExporter,
+    TransparencyResolver,
+  ],
   exports: [LineageService, AuditBundleExporter],
 })
 export class LineageModule {}

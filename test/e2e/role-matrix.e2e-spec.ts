@@ -107,6 +107,11 @@ const matrix: {
     query: (f) => `{ channelStack(channel: "${f.channel}") { id } }`,
   },
   {
+    op: 'lineageGraph',
+    allowed: [admin, eng, rev, aud],
+    query: (f) => `{ lineageGraph(channel: "${f.channel}") { root } }`,
+  },
+  {
     op: 'reviewEvidence',
     allowed: [admin, eng, rev, aud],
     query: (f) => `{ reviewEvidence(selfEditId: "${f.editId}") { requiredApprovals } }`,
