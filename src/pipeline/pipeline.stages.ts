@@ -141,7 +141,7 @@ export class PipelineStages {
     if (result.outcome === 'passed') {
       // Telling reviewers is best effort: the edit waits in AWAITING_APPROVAL either way.
       await this.notifications
-        .publish(edit.id)
+        .publish(await this.edits.get(edit.id), channel.name)
         .catch((err: Error) => this.logger.warn({ err }, 'review notice not sent'));
     }
     if (result.outcome === 'rejected') {
