@@ -9,6 +9,8 @@ export enum Action {
   reject = 'reject',
   apply = 'apply',
   rollback = 'rollback',
+  /** Take one applied edit out of the middle of a channel's stack. */
+  revert = 'revert',
   verify = 'verify',
   query = 'query',
 }

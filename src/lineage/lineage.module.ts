@@ -8,6 +8,8 @@ import { LineageResolver } from 'src/lineage/lineage.resolver';
 import { InferenceModule } from 'src/inference/inference.module';
 import { TransparencyResolver } from 'src/lineage/transparency/transparency.resolver';
 import { LineageService } from 'src/lineage/lineage.service';
+import { RevertGates } from 'src/lineage/revert/revert-gates';
+import { RevertService } from 'src/lineage/revert/revert.service';
 import { SigningModule } from 'src/lineage/signing.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
 import { SelfEditsModule } from 'src/self-edits/self-edits.module';
@@ -25,6 +27,8 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
   providers: [
     LineageService,
     LineageGraphService,
+    RevertGates,
+    RevertService,
     LineageResolver,
     AuditBundleExporter,
     TransparencyResolver,

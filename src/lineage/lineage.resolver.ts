@@ -11,6 +11,7 @@ import { AdapterVersionModel } from 'src/lineage/adapter-version.model';
 import { LineageGraphModel } from 'src/lineage/graph/lineage-graph.model';
 import { LineageGraphService } from 'src/lineage/graph/lineage-graph.service';
 import { LineageService } from 'src/lineage/lineage.service';
+import { RevertService } from 'src/lineage/revert/revert.service';
 import { SelfEditModel } from 'src/self-edits/self-edit.model';
 
 @Resolver(() => AdapterVersionModel)
@@ -20,6 +21,7 @@ export class LineageResolver {
     private readonly lineage: LineageService,
     private readonly channels: ChannelsService,
     private readonly graphs: LineageGraphService,
+    private readonly reverts: RevertService,
   ) {}
 
   @Query(() => [AdapterVersionModel], {
@@ -69,5 +71,19 @@ export class LineageResolver {
     @Args('reason') reason: string,
   ): Promise<ChannelModel> {
     return ChannelModel.from(await this.lineage.rollback(auth, channel, toAdapterVersionId ?? null, reason));
+  }
+
+  @Mutation(() => AdapterVersionModel, {
+    description:
+      "Takes one applied edit out of the middle of a channel's stack: the versions above it are rebuilt exactly (rank concatenation) as a new head on its parent, after the channel's forgetting gates pass on that stack. Returns the new head.",
+  })
+  @CheckPolicy(Action.revert, Subject.Channel)
+  async revertSelfEdit(
+    @Auth() auth: AuthContext,
+    @Args('channel') channel: string,
+    @Args('adapterVersionId', { type: () => ID }, ParseUUIDPipe) adapterVersionId: string,
+    @Args('reason') reason: string,
+  ): Promise<AdapterVersionModel> {
+    return AdapterVersionModel.from(await this.reverts.revert(auth, channel, adapterVersionId, reason));
   }
 }

@@ -102,6 +102,13 @@ const matrix: {
       `mutation { rollbackChannel(channel: "${f.channel}", toAdapterVersionId: null, reason: "test") { id } }`,
   },
   {
+    op: 'revertSelfEdit',
+    allowed: [admin, eng],
+    allowedReason: 'NOT_IN_LINEAGE',
+    query: (f) =>
+      `mutation { revertSelfEdit(channel: "${f.channel}", adapterVersionId: "${f.sourceId}", reason: "test") { id } }`,
+  },
+  {
     op: 'channelStack',
     allowed: [admin, eng, rev, aud],
     query: (f) => `{ channelStack(channel: "${f.channel}") { id } }`,

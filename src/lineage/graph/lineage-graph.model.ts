@@ -28,6 +28,10 @@ export enum LineageEdgeType {
   APPROVAL_OF = 'APPROVAL_OF',
   /** Signed statement -> what it is about (adapter version, gate report, approval, channel). */
   ATTESTS = 'ATTESTS',
+  /** Revert version -> the adapter version it took out of the stack. */
+  REVERTS = 'REVERTS',
+  /** Revert version -> each version whose weights it carries (those that sat above the one removed). */
+  CARRIES = 'CARRIES',
 }
 registerEnumType(LineageEdgeType, { name: 'LineageEdgeType' });
 

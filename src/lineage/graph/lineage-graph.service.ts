@@ -65,7 +65,7 @@ export class LineageGraphService {
       root = nodeId(LineageNodeType.ADAPTER_VERSION, headId);
     }
 
-    const versions = await this.chainOf(headId);
+    const versions = await this.withReverted(await this.chainOf(headId));
     const editIds = versions.flatMap((v) => (v.selfEditId ? [v.selfEditId] : []));
     const edits = await this.repo(SelfEditEntity).findBy({ id: In(editIds) });
     const sourceIds = edits.flatMap((e) => (e.knowledgeSourceId ? [e.knowledgeSourceId] : []));
@@ -85,6 +85,20 @@ export class LineageGraphService {
         graph.edge(id, nodeId(LineageNodeType.ADAPTER_VERSION, v.parentId), LineageEdgeType.PARENT);
       if (v.selfEditId)
         graph.edge(id, nodeId(LineageNodeType.SELF_EDIT, v.selfEditId), LineageEdgeType.TRAINED_FROM);
+      if (v.revert) {
+        const { removedAdapterVersionId, carried } = v.revert;
+        graph.edge(
+          id,
+          nodeId(LineageNodeType.ADAPTER_VERSION, removedAdapterVersionId),
+          LineageEdgeType.REVERTS,
+        );
+        for (const c of carried)
+          graph.edge(
+            id,
+            nodeId(LineageNodeType.ADAPTER_VERSION, c.adapterVersionId),
+            LineageEdgeType.CARRIES,
+          );
+      }
     }
     for (const e of edits) {
       const id = graph.add(editNode(e));
@@ -126,6 +140,21 @@ export class LineageGraphService {
       graph.edge(graph.add(attestationNode(a)), attested.get(a.subjectId)!, LineageEdgeType.ATTESTS);
     }
     return graph.visibleTo(ctx, root);
+  }
+
+  /** The versions plus, for every revert among them, the version it removed and those it carries. */
+  private async withReverted(chain: AdapterVersionEntity[]): Promise<AdapterVersionEntity[]> {
+    const versions = new Map(chain.map((v) => [v.id, v]));
+    const reverts = chain.filter((v) => v.revert);
+    for (let r = reverts.pop(); r; r = reverts.pop()) {
+      const ids = [r.revert!.removedAdapterVersionId, ...r.revert!.carried.map((c) => c.adapterVersionId)];
+      for (const v of await this.repo(AdapterVersionEntity).findBy({ id: In(ids) })) {
+        if (versions.has(v.id)) continue;
+        versions.set(v.id, v);
+        if (v.revert) reverts.push(v);
+      }
+    }
+    return [...versions.values()];
   }
 
   /** The version and its ancestors, top first. */
@@ -208,8 +237,19 @@ const versionNode = (v: AdapterVersionEntity) =>
     LineageNodeType.ADAPTER_VERSION,
     Subject.AdapterVersion,
     v,
-    { label: `adapter ${v.digest.slice(0, 12)}`, digest: v.digest, status: v.status, at: v.createdAt },
-    { channelId: v.channelId, parentId: v.parentId, appliedAt: v.appliedAt, training: v.training },
+    {
+      label: `${v.revert ? 'revert' : 'adapter'} ${v.digest.slice(0, 12)}`,
+      digest: v.digest,
+      status: v.status,
+      at: v.createdAt,
+    },
+    {
+      channelId: v.channelId,
+      parentId: v.parentId,
+      appliedAt: v.appliedAt,
+      training: v.training,
+      revert: v.revert,
+    },
   );
 
 const editNode = (e: SelfEditEntity) =>
