@@ -140,8 +140,9 @@ export class PipelineStages {
     );
     if (result.outcome === 'passed') {
       // Telling reviewers is best effort: the edit waits in AWAITING_APPROVAL either way.
-      await this.notifications
-        .publish(await this.edits.get(edit.id), channel.name)
+      await this.edits
+        .get(edit.id)
+        .then((waiting) => this.notifications.publish(waiting, channel.name))
         .catch((err: Error) => this.logger.warn({ err }, 'review notice not sent'));
     }
     if (result.outcome === 'rejected') {
