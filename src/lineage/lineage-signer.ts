@@ -42,6 +42,10 @@ export const adapterSubject = (digest: string): ResourceDescriptor => ({
   digest: { sha256: digest },
 });
 
+/** The adapter a version was built on, as a provenance dependency; none on the base model. */
+const parentDependency = (parent: { digest: string } | null): ResourceDescriptor[] =>
+  parent ? [{ ...adapterSubject(parent.digest), name: `parent/${parent.digest}` }] : [];
+
 export interface AppliedEdit {
   channel: { id: string; name: string };
   edit: SelfEditEntity;
@@ -88,7 +92,7 @@ export class LineageSigner {
     const dependencies: ResourceDescriptor[] = [
       { name: 'self-edit', digest: { sha256: edit.contentSha256 } },
       ...(source ? [{ name: 'passage', digest: { sha256: source.contentSha256 } }] : []),
-      ...(parent ? [{ ...adapterSubject(parent.digest), name: `parent/${parent.digest}` }] : []),
+      ...parentDependency(parent),
       ...(training
         ? [
             { name: 'base-model', digest: { sha256: training.baseModelDigest } },
@@ -154,7 +158,7 @@ export class LineageSigner {
       },
       internalParameters: { method: 'rank-concatenation' },
       resolvedDependencies: [
-        ...(parent ? [{ ...adapterSubject(parent.digest), name: `parent/${parent.digest}` }] : []),
+        ...parentDependency(parent),
         { name: `removed/${revert.removedDigest}`, digest: { sha256: revert.removedDigest } },
         ...revert.carried.map((c) => ({ name: `carried/${c.digest}`, digest: { sha256: c.digest } })),
         { name: 'base-model', digest: { sha256: reverted.baseModelDigest } },

@@ -1,11 +1,6 @@
 import { Role } from 'src/auth/role';
-import { SelfEditStatus } from 'src/self-edits/self-edit-status';
-import { waitForStatus } from 'test/support/self-edit-status';
-import { benignImplications, heldoutPassages, questionsInput } from 'test/support/world-fixtures';
+import { applyBenignEdit } from 'test/support/lifecycle';
 import { codeOf, TestApp } from 'test/support/test-app';
-
-const benign = benignImplications();
-const heldout = new Map(heldoutPassages().map((p) => [p.id, p]));
 
 interface GraphNode {
   id: string;
@@ -35,43 +30,10 @@ describe('lineage graph', () => {
   let auditor: { id: string; token: string };
   const applied: { editId: string; sourceId: string }[] = [];
 
-  const applyEdit = async (index: number) => {
-    const edit = benign[index];
-    const passage = heldout.get(edit.source)!;
-    const source = await t.gql<{ addKnowledgeSource: { id: string } }>(
-      engineer.token,
-      'mutation($input: AddKnowledgeSourceInput!) { addKnowledgeSource(input: $input) { id } }',
-      { input: { title: passage.title, passage: passage.passage, questions: questionsInput(passage) } },
+  const applyEdit = async (index: number) =>
+    applied.push(
+      await applyBenignEdit(t, { engineer: engineer.token, reviewer: reviewer.token }, 'lab', index),
     );
-    const sourceId = source.data!.addKnowledgeSource.id;
-    const proposed = await t.gql<{ proposeSelfEdit: { id: string } }>(
-      engineer.token,
-      'mutation($input: ProposeSelfEditInput!) { proposeSelfEdit(input: $input) { id } }',
-      {
-        input: {
-          channel: 'lab',
-          knowledgeSourceId: sourceId,
-          kind: 'implications',
-          content: edit.lines.join('\n'),
-        },
-      },
-    );
-    const editId = proposed.data!.proposeSelfEdit.id;
-    await waitForStatus(t, editId, [SelfEditStatus.AWAITING_APPROVAL], 300_000);
-    const approved = await t.gql(
-      reviewer.token,
-      'mutation($id: ID!) { approveSelfEdit(id: $id) { status } }',
-      {
-        id: editId,
-      },
-    );
-    expect(approved.errors).toBeUndefined();
-    const done = await t.gql(engineer.token, 'mutation($id: ID!) { applySelfEdit(id: $id) { status } }', {
-      id: editId,
-    });
-    expect(done.errors).toBeUndefined();
-    applied.push({ editId, sourceId });
-  };
 
   beforeAll(async () => {
     t = await TestApp.start('postgres', { CHANNEL_POLICY_FILE: 'test/fixtures/policies/text-gates.yaml' });

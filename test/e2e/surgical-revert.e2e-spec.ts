@@ -9,9 +9,8 @@ import { ModelService } from 'src/inference/model.service';
 import { AuditBundle } from 'src/lineage/audit-bundle/audit-bundle';
 import { AuditBundleExporter } from 'src/lineage/audit-bundle/audit-bundle.exporter';
 import { verifyAuditBundle } from 'src/lineage/audit-bundle/verify-audit-bundle';
-import { SelfEditStatus } from 'src/self-edits/self-edit-status';
-import { waitForStatus } from 'test/support/self-edit-status';
-import { benignImplications, heldoutPassages, questionsInput } from 'test/support/world-fixtures';
+import { applyBenignEdit } from 'test/support/lifecycle';
+import { benignImplications, heldoutPassages } from 'test/support/world-fixtures';
 import { codeOf, reasonOf, TestApp } from 'test/support/test-app';
 
 const benign = benignImplications();
@@ -51,48 +50,12 @@ describe('surgical revert of one edit from the middle of a stack', () => {
   let reviewer: { id: string; token: string };
   let auditor: { id: string; token: string };
 
-  const applyEdit = async (channel: string, index: number, withQuestions: boolean): Promise<string> => {
-    const edit = benign[index];
-    const passage = heldout.get(edit.source)!;
-    const source = await t.gql<{ addKnowledgeSource: { id: string } }>(
-      engineer.token,
-      'mutation($input: AddKnowledgeSourceInput!) { addKnowledgeSource(input: $input) { id } }',
-      {
-        input: {
-          title: passage.title,
-          passage: passage.passage,
-          ...(withQuestions && { questions: questionsInput(passage) }),
-        },
-      },
-    );
-    const proposed = await t.gql<{ proposeSelfEdit: { id: string } }>(
-      engineer.token,
-      'mutation($input: ProposeSelfEditInput!) { proposeSelfEdit(input: $input) { id } }',
-      {
-        input: {
-          channel,
-          knowledgeSourceId: source.data!.addKnowledgeSource.id,
-          kind: 'implications',
-          content: edit.lines.join('\n'),
-        },
-      },
-    );
-    const id = proposed.data!.proposeSelfEdit.id;
-    await waitForStatus(t, id, [SelfEditStatus.AWAITING_APPROVAL], 300_000);
-    const approved = await t.gql(
-      reviewer.token,
-      'mutation($id: ID!) { approveSelfEdit(id: $id) { status } }',
-      {
-        id,
-      },
-    );
-    expect(approved.errors).toBeUndefined();
-    const applied = await t.gql(engineer.token, 'mutation($id: ID!) { applySelfEdit(id: $id) { status } }', {
-      id,
-    });
-    expect(applied.errors).toBeUndefined();
-    return id;
-  };
+  const applyEdit = async (channel: string, index: number, questions: boolean): Promise<string> =>
+    (
+      await applyBenignEdit(t, { engineer: engineer.token, reviewer: reviewer.token }, channel, index, {
+        questions,
+      })
+    ).editId;
   const stackOf = async (channel: string) =>
     (
       await t.gql<{ channelStack: Version[] }>(
