@@ -1,6 +1,12 @@
 import { InitialSchema1764032400000 } from 'migrations/1764032400000-initial-schema';
 import { PipelineRuns1764046800000 } from 'migrations/1764046800000-pipeline-runs';
 import { LineageSigning1764054000000 } from 'migrations/1764054000000-lineage-signing';
+import { AdapterReverts1764061200000 } from 'migrations/1764061200000-adapter-reverts';
 
 /** Every migration, oldest first. Listed explicitly so a build never depends on a file glob. */
-export const migrations = [InitialSchema1764032400000, PipelineRuns1764046800000, LineageSigning1764054000000];
+export const migrations = [
+  InitialSchema1764032400000,
+  PipelineRuns1764046800000,
+  LineageSigning1764054000000,
+  AdapterReverts1764061200000,
+];

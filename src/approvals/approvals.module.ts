@@ -3,6 +3,7 @@ import { ApprovalsResolver } from 'src/approvals/approvals.resolver';
 import { ApprovalsService } from 'src/approvals/approvals.service';
 import { ReviewEvidenceResolver } from 'src/approvals/review-evidence.resolver';
 import { ReviewNotifications } from 'src/approvals/review-notifications';
+import { ReviewWebhook } from 'src/approvals/review-webhook';
 import { ReviewNotificationsResolver } from 'src/approvals/review-notifications.resolver';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
@@ -18,6 +19,7 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
     ReviewEvidenceResolver,
     ReviewNotifications,
     ReviewNotificationsResolver,
+    ReviewWebhook,
   ],
   exports: [ApprovalsService, ReviewNotifications],
 })

@@ -2,12 +2,15 @@ import { EventEmitter, on } from 'node:events';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
+import { ReviewWebhook } from 'src/approvals/review-webhook';
 import { JobsService } from 'src/queues/jobs.service';
 import { QueueName } from 'src/queues/queue-names';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 
 /**
  * Tells reviewers that an edit is waiting for them. The worker publishes on Redis when an edit reaches
  * AWAITING_APPROVAL; every API process relays it to its GraphQL subscribers, so it works across processes.
+ * When a reviewers' webhook is configured, the worker also queues its signed delivery (ReviewWebhook).
  */
 @Injectable()
 export class ReviewNotifications implements OnModuleDestroy {
@@ -19,6 +22,7 @@ export class ReviewNotifications implements OnModuleDestroy {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly jobs: JobsService,
+    private readonly webhook: ReviewWebhook,
   ) {
     this.channel = `${config.QUEUE_PREFIX}:reviews:pending`;
     this.events.setMaxListeners(0); // one listener per open subscription
@@ -28,9 +32,10 @@ export class ReviewNotifications implements OnModuleDestroy {
     if (this.subscriber) (await this.subscriber).disconnect();
   }
 
-  /** Worker side: an edit now awaits approval. */
-  async publish(selfEditId: string): Promise<void> {
-    await (await this.redis()).publish(this.channel, selfEditId);
+  /** Worker side: an edit (as stored, now AWAITING_APPROVAL) awaits approval on `channel`. */
+  async publish(edit: SelfEditEntity, channel: string): Promise<void> {
+    await (await this.redis()).publish(this.channel, edit.id);
+    await this.webhook.enqueue(edit, channel);
   }
 
   /** API side: the ids of edits as they reach AWAITING_APPROVAL, until `signal` aborts. */

@@ -9,6 +9,8 @@ export enum Action {
   reject = 'reject',
   apply = 'apply',
   rollback = 'rollback',
+  /** Take one applied edit out of the middle of a channel's stack. */
+  revert = 'revert',
   verify = 'verify',
   query = 'query',
 }
@@ -24,6 +26,8 @@ export enum Subject {
   GateReport = 'GateReport',
   Approval = 'Approval',
   AdapterVersion = 'AdapterVersion',
+  /** Signed statements about adapters, gate reports, approvals and rollbacks. */
+  Attestation = 'Attestation',
   AuditEvent = 'AuditEvent',
   Model = 'Model',
 }

@@ -1,3 +1,7 @@
 import { createHash } from 'node:crypto';
 
-export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+/** SHA-256 in hex of text (as UTF-8) or bytes. */
+export const sha256Hex = (data: string | Buffer): string =>
+  createHash('sha256')
+    .update(typeof data === 'string' ? Buffer.from(data, 'utf8') : data)
+    .digest('hex');

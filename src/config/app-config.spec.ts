@@ -24,4 +24,17 @@ describe('loadConfig', () => {
   it('treats empty variables as unset', () => {
     expect(loadConfig({ REDIS_URL: '' }).REDIS_URL).toBeUndefined();
   });
+
+  it('needs a well-formed secret with the reviewers webhook', () => {
+    expect(() => loadConfig({ REVIEW_WEBHOOK_URL: 'https://hooks.example/reviews' })).toThrow(
+      /REVIEW_WEBHOOK_SECRET: required/,
+    );
+    expect(() =>
+      loadConfig({ REVIEW_WEBHOOK_URL: 'https://hooks.example/reviews', REVIEW_WEBHOOK_SECRET: 'hunter2' }),
+    ).toThrow(/REVIEW_WEBHOOK_SECRET/);
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(
+      loadConfig({ REVIEW_WEBHOOK_URL: 'https://hooks.example/reviews', REVIEW_WEBHOOK_SECRET: secret }),
+    ).toMatchObject({ REVIEW_WEBHOOK_SECRET: secret, REVIEW_WEBHOOK_ATTEMPTS: 10 });
+  });
 });

@@ -51,6 +51,18 @@ export const appConfigSchema = z.object({
   /** Attempts of a pipeline stage before its edit is FAILED, and the first retry delay (doubling each time). */
   PIPELINE_ATTEMPTS: intFromEnv(5, 1, 100),
   PIPELINE_BACKOFF_MS: intFromEnv(2_000, 1, 3_600_000),
+  /**
+   * Reviewers' webhook: when set, every edit that reaches AWAITING_APPROVAL is POSTed there, signed the Standard
+   * Webhooks way with REVIEW_WEBHOOK_SECRET (`whsec_` + base64 of the key), retried with exponential backoff.
+   */
+  REVIEW_WEBHOOK_URL: optionalUrl(['http', 'https']),
+  REVIEW_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/, 'must be whsec_ followed by a base64 key of 24 bytes or more')
+    .optional(),
+  REVIEW_WEBHOOK_ATTEMPTS: intFromEnv(10, 1, 100),
+  REVIEW_WEBHOOK_BACKOFF_MS: intFromEnv(5_000, 1, 3_600_000),
+  REVIEW_WEBHOOK_TIMEOUT_MS: intFromEnv(10_000, 100, 300_000),
   SERVING_MAX_BATCH: intFromEnv(32, 1, 1024),
   SERVING_INFERENCE_THREAD: z.enum(['true', 'false']).default('true'),
   SERVING_MAX_QUEUE: intFromEnv(256, 0, 100_000),
@@ -80,6 +92,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = appConfigSchema.safeParse(relevant);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  if (parsed.data.REVIEW_WEBHOOK_URL && !parsed.data.REVIEW_WEBHOOK_SECRET) {
+    throw new ConfigError(['REVIEW_WEBHOOK_SECRET: required when REVIEW_WEBHOOK_URL is set']);
   }
   return parsed.data;
 }

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
+import { sha256Hex } from 'src/common/sha256';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, adapterDigest } from 'src/inference/lora-adapter';
+import type { PeftFiles } from 'src/inference/lora-concat';
 
 /** Where adapter folders live: content-addressed by their digest under $DATA_DIR/adapters. */
 @Injectable()
@@ -14,5 +19,25 @@ export class AdapterStore {
   folderOf(digest: string): string {
     if (!/^[0-9a-f]{64}$/.test(digest)) throw new Error(`not an adapter digest: ${digest}`);
     return join(this.root, digest);
+  }
+
+  /** Stores an adapter built in process (written aside, then renamed into place); returns its address. */
+  put(files: PeftFiles): { digest: string; folder: string } {
+    const digest = adapterDigest({
+      [ADAPTER_CONFIG_FILE]: sha256Hex(files[ADAPTER_CONFIG_FILE]),
+      [ADAPTER_WEIGHTS_FILE]: sha256Hex(files[ADAPTER_WEIGHTS_FILE]),
+    });
+    const folder = this.folderOf(digest);
+    if (!existsSync(folder)) {
+      const staging = join(this.root, `.staging-${randomUUID()}`);
+      mkdirSync(staging, { recursive: true });
+      try {
+        for (const [name, bytes] of Object.entries(files)) writeFileSync(join(staging, name), bytes);
+        renameSync(staging, folder);
+      } finally {
+        rmSync(staging, { recursive: true, force: true });
+      }
+    }
+    return { digest, folder };
   }
 }

@@ -8,11 +8,13 @@ import { readSafetensors, SafetensorsFormatError } from 'src/inference/safetenso
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
-const PEFT_PREFIX = 'base_model.model.';
-const TENSOR_NAME = /^model\.layers\.(\d+)\.(self_attn|mlp)\.([a-z_]+)\.lora_([AB])(?:\.default)?\.weight$/;
+export const PEFT_PREFIX = 'base_model.model.';
+/** A PEFT tensor name after the prefix: layer, block, module, and which factor. */
+export const TENSOR_NAME =
+  /^model\.layers\.(\d+)\.(self_attn|mlp)\.([a-z_]+)\.lora_([AB])(?:\.default)?\.weight$/;
 
 /** The adapter_config.json fields that decide what the weights mean (PEFT's names). */
-const adapterConfigSchema = z.object({
+export const adapterConfigSchema = z.object({
   peft_type: z.literal('LORA').optional(),
   r: z.number().int().positive(),
   lora_alpha: z.number().positive(),
@@ -154,7 +156,11 @@ export function adapterDigest(
 }
 
 /** PEFT's scaling: alpha / r (alpha / sqrt(r) with rsLoRA), with per-module alpha overrides. */
-function scalingOf(config: z.infer<typeof adapterConfigSchema>, modulePath: string, rank: number): number {
+export function scalingOf(
+  config: z.infer<typeof adapterConfigSchema>,
+  modulePath: string,
+  rank: number,
+): number {
   let alpha = config.lora_alpha;
   for (const [key, value] of Object.entries(config.alpha_pattern)) {
     if (modulePath === key || modulePath.endsWith(`.${key}`)) alpha = value;

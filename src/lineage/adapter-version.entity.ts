@@ -13,6 +13,25 @@ export interface CandidateTraining {
   baseModelDigest: string;
 }
 
+/**
+ * What a revert version is: the stack without one edit's adapter, rebuilt exactly as the rank concatenation of
+ * the versions that sat above it, on the removed version's parent.
+ */
+export interface AdapterRevert {
+  removedAdapterVersionId: string;
+  removedSelfEditId: string;
+  removedDigest: string;
+  /** The head the revert replaced (the stack the forgetting gates compared against). */
+  fromHeadAdapterId: string;
+  /** The versions above the removed one whose weights this version carries, oldest first. */
+  carried: { adapterVersionId: string; digest: string }[];
+  /** The edits in force in the carried versions (they stay APPLIED). */
+  carriedSelfEditIds: string[];
+  reason: string;
+  /** The gates of the channel policy re-run on the new stack before it took effect. */
+  gateReportIds: string[];
+}
+
 /** One trained LoRA adapter (a PEFT folder in the blob store, addressed by `digest`) and its place in lineage. */
 @Entity('adapter_versions')
 export class AdapterVersionEntity {
@@ -34,6 +53,12 @@ export class AdapterVersionEntity {
   @StringColumn(16) status!: AdapterStatus;
   /** How it was trained (hyperparameters, device, digests of the training data), for its provenance. */
   @JsonColumn({ nullable: true }) training!: CandidateTraining | null;
+  /** Set on a version built by reverting one edit from the middle of a stack; it then has no self-edit. */
+  @JsonColumn({ nullable: true }) revert!: AdapterRevert | null;
   @TimeColumn() createdAt!: Date;
   @TimeColumn({ nullable: true }) appliedAt!: Date | null;
 }
+
+/** The edits whose changes a version holds: its own, or those a revert version carries. */
+export const editsOf = (version: Pick<AdapterVersionEntity, 'selfEditId' | 'revert'>): string[] =>
+  version.selfEditId ? [version.selfEditId] : (version.revert?.carriedSelfEditIds ?? []);

@@ -33,11 +33,18 @@ import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 /** The build type of every adapter sealgate trains: a LoRA fitted to one self-edit on top of a stack. */
 export const SELF_EDIT_BUILD_TYPE = 'https://sealgate.dev/builds/lora-self-edit/v1';
 export const TRAINER_BUILDER_ID = 'https://sealgate.dev/builders/gpu-trainer/v1';
+/** The build type of a revert version: the rank concatenation of the versions above the one removed. */
+export const REVERT_BUILD_TYPE = 'https://sealgate.dev/builds/lora-revert/v1';
+export const GATEWAY_BUILDER_ID = 'https://sealgate.dev/builders/gateway/v1';
 
 export const adapterSubject = (digest: string): ResourceDescriptor => ({
   name: `adapter/${digest}`,
   digest: { sha256: digest },
 });
+
+/** The adapter a version was built on, as a provenance dependency; none on the base model. */
+const parentDependency = (parent: { digest: string } | null): ResourceDescriptor[] =>
+  parent ? [{ ...adapterSubject(parent.digest), name: `parent/${parent.digest}` }] : [];
 
 export interface AppliedEdit {
   channel: { id: string; name: string };
@@ -48,6 +55,16 @@ export interface AppliedEdit {
   reports: GateReportEntity[];
   requiredGates: string[];
   quorum: number;
+}
+
+export interface RevertedStack {
+  channel: { id: string; name: string };
+  /** The new version, its `revert` record set. */
+  version: AdapterVersionEntity;
+  parent: AdapterVersionEntity | null;
+  baseModelDigest: string;
+  reports: GateReportEntity[];
+  requiredGates: string[];
 }
 
 /** Writes the signed lineage of applied adapters, approvals and rollbacks (each one also a log leaf). */
@@ -69,22 +86,13 @@ export class LineageSigner {
     applied: AppliedEdit,
   ): Promise<void> {
     const { candidate, edit, source, parent, channel } = applied;
-    const folder = this.store.folderOf(candidate.digest);
-    const modelSignature = await signModelFolder(folder, key, { modelName: `adapter-${candidate.digest}` });
-    writeFileSync(join(folder, MODEL_SIGNATURE_FILE), serializeBundle(modelSignature));
-    await this.attestations.recordBundle(
-      manager,
-      actor,
-      AttestationKind.MODEL_SIGNATURE,
-      candidate.id,
-      modelSignature,
-    );
+    await this.signModel(manager, actor, key, candidate);
 
     const training = candidate.training;
     const dependencies: ResourceDescriptor[] = [
       { name: 'self-edit', digest: { sha256: edit.contentSha256 } },
       ...(source ? [{ name: 'passage', digest: { sha256: source.contentSha256 } }] : []),
-      ...(parent ? [{ ...adapterSubject(parent.digest), name: `parent/${parent.digest}` }] : []),
+      ...parentDependency(parent),
       ...(training
         ? [
             { name: 'base-model', digest: { sha256: training.baseModelDigest } },
@@ -119,11 +127,81 @@ export class LineageSigner {
       finishedOn: candidate.createdAt,
     });
     await this.attestations.sign(manager, actor, AttestationKind.PROVENANCE, candidate.id, provenance, key);
+    await this.signReports(manager, actor, key, candidate, applied.reports);
+  }
 
-    for (const report of applied.reports) {
+  /**
+   * On revert: model.sig of the new folder, its SLSA provenance (built by the gateway from the parent, the
+   * versions it carries and the one it removed, with the reason) and the re-run gate reports as test results.
+   */
+  async signRevert(
+    manager: EntityManager,
+    actor: Actor,
+    key: KeyObject,
+    reverted: RevertedStack,
+  ): Promise<void> {
+    const { version, parent, channel } = reverted;
+    const revert = version.revert!;
+    await this.signModel(manager, actor, key, version);
+    const provenance = slsaProvenanceStatement({
+      subject: [adapterSubject(version.digest)],
+      buildType: REVERT_BUILD_TYPE,
+      externalParameters: {
+        channel: channel.name,
+        removedAdapterVersionId: revert.removedAdapterVersionId,
+        removedSelfEditId: revert.removedSelfEditId,
+        fromHeadAdapterId: revert.fromHeadAdapterId,
+        carriedAdapterVersionIds: revert.carried.map((c) => c.adapterVersionId),
+        reason: revert.reason,
+        requestedById: actor.id,
+        requiredGates: reverted.requiredGates,
+      },
+      internalParameters: { method: 'rank-concatenation' },
+      resolvedDependencies: [
+        ...parentDependency(parent),
+        { name: `removed/${revert.removedDigest}`, digest: { sha256: revert.removedDigest } },
+        ...revert.carried.map((c) => ({ name: `carried/${c.digest}`, digest: { sha256: c.digest } })),
+        { name: 'base-model', digest: { sha256: reverted.baseModelDigest } },
+      ],
+      builder: { id: GATEWAY_BUILDER_ID },
+      invocationId: version.id,
+      finishedOn: version.createdAt,
+    });
+    await this.attestations.sign(manager, actor, AttestationKind.PROVENANCE, version.id, provenance, key);
+    await this.signReports(manager, actor, key, version, reverted.reports);
+  }
+
+  /** model.sig in the adapter folder (model_signing's format, so `model_signing verify key` accepts it). */
+  private async signModel(
+    manager: EntityManager,
+    actor: Actor,
+    key: KeyObject,
+    version: AdapterVersionEntity,
+  ): Promise<void> {
+    const folder = this.store.folderOf(version.digest);
+    const modelSignature = await signModelFolder(folder, key, { modelName: `adapter-${version.digest}` });
+    writeFileSync(join(folder, MODEL_SIGNATURE_FILE), serializeBundle(modelSignature));
+    await this.attestations.recordBundle(
+      manager,
+      actor,
+      AttestationKind.MODEL_SIGNATURE,
+      version.id,
+      modelSignature,
+    );
+  }
+
+  /** Each gate report as an in-toto test result about the adapter. */
+  private async signReports(
+    manager: EntityManager,
+    actor: Actor,
+    key: KeyObject,
+    version: AdapterVersionEntity,
+    reports: GateReportEntity[],
+  ): Promise<void> {
+    for (const report of reports) {
       const test = `${report.gate}@${report.gateVersion}`;
       const statement = testResultStatement({
-        subject: [adapterSubject(candidate.digest)],
+        subject: [adapterSubject(version.digest)],
         result: testResultOutcomeOf(report.verdict),
         configuration: [{ name: `gate-report/${report.id}`, digest: { sha256: report.sha256 } }],
         passedTests: report.verdict === GateVerdict.PASS ? [test] : [],

@@ -9,6 +9,10 @@ export enum LineageErrorCode {
   NOT_IN_LINEAGE = 'NOT_IN_LINEAGE',
   REASON_REQUIRED = 'REASON_REQUIRED',
   STALE_CHANNEL = 'STALE_CHANNEL',
+  /** The version to revert is the head (rollbackChannel removes it), or holds no single edit. */
+  NOT_REVERTIBLE = 'NOT_REVERTIBLE',
+  /** A gate the channel policy requires failed on the stack without the edit; `details.verdicts` says which. */
+  REVERT_GATE_FAILED = 'REVERT_GATE_FAILED',
 }
 
 export class LineageError extends defineDomainError<LineageErrorCode>('LineageError', {
@@ -18,4 +22,6 @@ export class LineageError extends defineDomainError<LineageErrorCode>('LineageEr
   [LineageErrorCode.NOT_IN_LINEAGE]: ErrorKind.BAD_USER_INPUT,
   [LineageErrorCode.REASON_REQUIRED]: ErrorKind.BAD_USER_INPUT,
   [LineageErrorCode.STALE_CHANNEL]: ErrorKind.CONFLICT,
+  [LineageErrorCode.NOT_REVERTIBLE]: ErrorKind.BAD_USER_INPUT,
+  [LineageErrorCode.REVERT_GATE_FAILED]: ErrorKind.CONFLICT,
 }) {}

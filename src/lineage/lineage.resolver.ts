@@ -2,13 +2,16 @@ import { ParseUUIDPipe } from '@nestjs/common';
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Auth, CheckPolicy } from 'src/auth/auth.decorators';
+import { Auth, AuditedCall, CheckPolicy } from 'src/auth/auth.decorators';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
 import { ChannelModel } from 'src/channels/channel.model';
 import { ChannelsService } from 'src/channels/channels.service';
 import { AdapterVersionModel } from 'src/lineage/adapter-version.model';
+import { LineageGraphModel } from 'src/lineage/graph/lineage-graph.model';
+import { LineageGraphService } from 'src/lineage/graph/lineage-graph.service';
 import { LineageService } from 'src/lineage/lineage.service';
+import { RevertService } from 'src/lineage/revert/revert.service';
 import { SelfEditModel } from 'src/self-edits/self-edit.model';
 
 @Resolver(() => AdapterVersionModel)
@@ -17,6 +20,8 @@ export class LineageResolver {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly lineage: LineageService,
     private readonly channels: ChannelsService,
+    private readonly graphs: LineageGraphService,
+    private readonly reverts: RevertService,
   ) {}
 
   @Query(() => [AdapterVersionModel], {
@@ -27,6 +32,21 @@ export class LineageResolver {
     const { headAdapterId } = await this.channels.getByName(channel);
     const chain = await this.lineage.chainOf(this.dataSource.manager, headAdapterId);
     return chain.map((v) => AdapterVersionModel.from(v));
+  }
+
+  @Query(() => LineageGraphModel, {
+    description:
+      'The full lineage of a channel (from its head) or of one adapter version, as a graph: adapters and their parents, the self-edits and passages they were trained from, gate reports, approvals and signed statements. Give exactly one of channel and adapterVersionId.',
+  })
+  @CheckPolicy(Action.read, Subject.AdapterVersion)
+  @AuditedCall('lineage.graph_read')
+  lineageGraph(
+    @Auth() auth: AuthContext,
+    @Args('channel', { nullable: true }) channel?: string,
+    @Args('adapterVersionId', { type: () => ID, nullable: true }, new ParseUUIDPipe({ optional: true }))
+    adapterVersionId?: string,
+  ): Promise<LineageGraphModel> {
+    return this.graphs.build(auth, { channel, adapterVersionId });
   }
 
   @Mutation(() => SelfEditModel, {
@@ -51,5 +71,19 @@ export class LineageResolver {
     @Args('reason') reason: string,
   ): Promise<ChannelModel> {
     return ChannelModel.from(await this.lineage.rollback(auth, channel, toAdapterVersionId ?? null, reason));
+  }
+
+  @Mutation(() => AdapterVersionModel, {
+    description:
+      "Takes one applied edit out of the middle of a channel's stack: the versions above it are rebuilt exactly (rank concatenation) as a new head on its parent, after the channel's forgetting gates pass on that stack. Returns the new head.",
+  })
+  @CheckPolicy(Action.revert, Subject.Channel)
+  async revertSelfEdit(
+    @Auth() auth: AuthContext,
+    @Args('channel') channel: string,
+    @Args('adapterVersionId', { type: () => ID }, ParseUUIDPipe) adapterVersionId: string,
+    @Args('reason') reason: string,
+  ): Promise<AdapterVersionModel> {
+    return AdapterVersionModel.from(await this.reverts.revert(auth, channel, adapterVersionId, reason));
   }
 }

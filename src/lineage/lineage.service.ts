@@ -15,7 +15,7 @@ import { GateReportsService } from 'src/gates/gate-reports.service';
 import { ChannelPolicy } from 'src/gates/policy/channel-policy';
 import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
 import { AdapterStatus } from 'src/lineage/adapter-status';
-import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
+import { AdapterVersionEntity, editsOf } from 'src/lineage/adapter-version.entity';
 import { applyBlockers, requiredApprovals } from 'src/lineage/apply-guard';
 import { GATEWAY_KEY_OWNER, KeysService } from 'src/lineage/keys/keys.service';
 import { LineageSigner } from 'src/lineage/lineage-signer';
@@ -24,6 +24,13 @@ import { LineageError, LineageErrorCode } from 'src/lineage/lineage.errors';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
+
+/** The audit action of each way a channel head moves. */
+const HEAD_MOVE_ACTIONS = {
+  apply: 'channel.applied',
+  rollback: 'channel.rolled_back',
+  revert: 'channel.reverted',
+} as const;
 
 /**
  * Moves channel heads: applying an approved edit's adapter, and rolling a channel back to an earlier version.
@@ -178,16 +185,8 @@ export class LineageService {
       await manager
         .getRepository(AdapterVersionEntity)
         .update({ id: In(removed.map((v) => v.id)) }, { status: AdapterStatus.ROLLED_BACK });
-      for (const version of removed) {
-        if (version.selfEditId) {
-          await this.edits.transitionIn(
-            manager,
-            ctx.actor,
-            version.selfEditId,
-            SelfEditStatus.ROLLED_BACK,
-            reason,
-          );
-        }
+      for (const selfEditId of removed.flatMap(editsOf)) {
+        await this.edits.transitionIn(manager, ctx.actor, selfEditId, SelfEditStatus.ROLLED_BACK, reason);
       }
       await this.signer.signRollback(manager, ctx.actor, key, {
         channelId: head.id,
@@ -216,12 +215,12 @@ export class LineageService {
   }
 
   /** Conditional on the channel version read, so two concurrent moves cannot both win. */
-  private async moveHead(
+  async moveHead(
     manager: EntityManager,
     actor: Actor,
     channel: ChannelEntity,
     to: string | null,
-    why: 'apply' | 'rollback',
+    why: 'apply' | 'rollback' | 'revert',
     details: Record<string, unknown>,
   ): Promise<ChannelEntity> {
     const changes = { headAdapterId: to, updatedAt: new Date(), version: channel.version + 1 };
@@ -235,7 +234,7 @@ export class LineageService {
       );
     }
     await this.audit.append(manager, actor, {
-      action: why === 'apply' ? 'channel.applied' : 'channel.rolled_back',
+      action: HEAD_MOVE_ACTIONS[why],
       subjectType: Subject.Channel,
       subjectId: channel.id,
       before: { headAdapterId: channel.headAdapterId, version: channel.version },

@@ -16,7 +16,7 @@ import { ModelService } from 'src/inference/model.service';
 import { ServingStackService } from 'src/inference/serving-stack.service';
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
 import { AdapterStatus } from 'src/lineage/adapter-status';
-import { AdapterVersionEntity, CandidateTraining } from 'src/lineage/adapter-version.entity';
+import { AdapterVersionEntity, CandidateTraining, editsOf } from 'src/lineage/adapter-version.entity';
 import { CandidateTrainer } from 'src/pipeline/candidate-trainer.service';
 import { JobHandler } from 'src/queues/job-handler.decorator';
 import { JobName, PipelineJob } from 'src/queues/queue-names';
@@ -141,8 +141,9 @@ export class PipelineStages {
     );
     if (result.outcome === 'passed') {
       // Telling reviewers is best effort: the edit waits in AWAITING_APPROVAL either way.
-      await this.notifications
-        .publish(edit.id)
+      await this.edits
+        .get(edit.id)
+        .then((waiting) => this.notifications.publish(waiting, channel.name))
         .catch((err: Error) => this.logger.warn({ err }, 'review notice not sent'));
     }
     if (result.outcome === 'rejected') {
@@ -265,7 +266,8 @@ export class PipelineStages {
     for (let id = headId; id;) {
       const version = await repository.findOneBy({ id, channelId: channel.id });
       if (!version) break;
-      if (version.selfEditId) sourceIds.push((await this.edits.get(version.selfEditId)).knowledgeSourceId);
+      for (const selfEditId of editsOf(version))
+        sourceIds.push((await this.edits.get(selfEditId)).knowledgeSourceId);
       id = version.parentId;
     }
     return this.questionsOf(sourceIds);

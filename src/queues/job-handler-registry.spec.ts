@@ -35,6 +35,11 @@ class OtherHandlers {
   evaluate() {
     return Promise.resolve('evaluated');
   }
+
+  @JobHandler(JobName.DELIVER_REVIEW_WEBHOOK)
+  deliver() {
+    return Promise.resolve('delivered');
+  }
 }
 
 @Injectable()

@@ -28,10 +28,15 @@ export class JobsService {
   constructor(
     @InjectQueue(QueueName.maintenance) maintenance: Queue,
     @InjectQueue(QueueName.pipeline) pipeline: Queue,
+    @InjectQueue(QueueName.webhooks) webhooks: Queue,
     @InjectFlowProducer(PIPELINE_FLOW) private readonly flows: FlowProducer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.queues = { [QueueName.maintenance]: maintenance, [QueueName.pipeline]: pipeline };
+    this.queues = {
+      [QueueName.maintenance]: maintenance,
+      [QueueName.pipeline]: pipeline,
+      [QueueName.webhooks]: webhooks,
+    };
   }
 
   queue(name: QueueName): Queue {

@@ -3,6 +3,8 @@ export enum QueueName {
   maintenance = 'maintenance',
   /** The gate pipeline of self-edits: screening, candidate training, evaluation. */
   pipeline = 'pipeline',
+  /** Outgoing webhooks, apart so that a slow receiver never holds up maintenance work. */
+  webhooks = 'webhooks',
 }
 
 /** Every job; each must have exactly one handler or the worker refuses to start. */
@@ -12,12 +14,21 @@ export enum JobName {
   SCREEN_SELF_EDIT = 'screen-self-edit',
   TRAIN_CANDIDATE = 'train-candidate',
   EVALUATE_CANDIDATE = 'evaluate-candidate',
+  DELIVER_REVIEW_WEBHOOK = 'deliver-review-webhook',
 }
 
 /** One pipeline run of one self-edit. */
 export interface PipelineJob {
   selfEditId: string;
   pipelineRun: number;
+}
+
+/** One review webhook message; the same id and body on every attempt, so a receiver can drop duplicates. */
+export interface ReviewWebhookJob {
+  webhookId: string;
+  selfEditId: string;
+  /** The JSON text to POST, exactly as signed. */
+  body: string;
 }
 
 /** The typed payload of each job. */
@@ -27,6 +38,7 @@ export interface JobPayloads {
   [JobName.SCREEN_SELF_EDIT]: PipelineJob;
   [JobName.TRAIN_CANDIDATE]: PipelineJob;
   [JobName.EVALUATE_CANDIDATE]: PipelineJob;
+  [JobName.DELIVER_REVIEW_WEBHOOK]: ReviewWebhookJob;
 }
 
 /** Which queue carries each job. */
@@ -36,6 +48,7 @@ export const queueOfJob: Record<JobName, QueueName> = {
   [JobName.SCREEN_SELF_EDIT]: QueueName.pipeline,
   [JobName.TRAIN_CANDIDATE]: QueueName.pipeline,
   [JobName.EVALUATE_CANDIDATE]: QueueName.pipeline,
+  [JobName.DELIVER_REVIEW_WEBHOOK]: QueueName.webhooks,
 };
 
 /** Retries with exponential backoff; an infrastructure failure never counts as success. */

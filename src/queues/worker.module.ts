@@ -4,6 +4,7 @@ import { AuditJobs } from 'src/audit/audit.jobs';
 import { JobDispatcher } from 'src/queues/job-dispatcher';
 import { JobHandlerRegistry } from 'src/queues/job-handler-registry';
 import { MaintenanceProcessor } from 'src/queues/maintenance.processor';
+import { WebhooksProcessor } from 'src/queues/webhooks.processor';
 import { ApprovalsModule } from 'src/approvals/approvals.module';
 import { ReviewJobs } from 'src/approvals/review.jobs';
 import { ChannelsModule } from 'src/channels/channels.module';
@@ -33,6 +34,7 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
     JobHandlerRegistry,
     JobDispatcher,
     MaintenanceProcessor,
+    WebhooksProcessor,
     AuditJobs,
     PipelineProcessor,
     PipelineStages,

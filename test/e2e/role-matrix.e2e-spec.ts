@@ -102,9 +102,21 @@ const matrix: {
       `mutation { rollbackChannel(channel: "${f.channel}", toAdapterVersionId: null, reason: "test") { id } }`,
   },
   {
+    op: 'revertSelfEdit',
+    allowed: [admin, eng],
+    allowedReason: 'NOT_IN_LINEAGE',
+    query: (f) =>
+      `mutation { revertSelfEdit(channel: "${f.channel}", adapterVersionId: "${f.sourceId}", reason: "test") { id } }`,
+  },
+  {
     op: 'channelStack',
     allowed: [admin, eng, rev, aud],
     query: (f) => `{ channelStack(channel: "${f.channel}") { id } }`,
+  },
+  {
+    op: 'lineageGraph',
+    allowed: [admin, eng, rev, aud],
+    query: (f) => `{ lineageGraph(channel: "${f.channel}") { root } }`,
   },
   {
     op: 'reviewEvidence',

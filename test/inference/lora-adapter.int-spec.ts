@@ -5,7 +5,7 @@ import { InferenceError, InferenceErrorCode } from 'src/inference/inference.erro
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, loadLoraAdapter } from 'src/inference/lora-adapter';
 import { ModelSpec } from 'src/inference/model-spec';
 import { MODEL_DIR, PARITY_DIR } from 'test/support/model-files';
-import { RawTensor, safetensorsBytes } from 'test/support/safetensors-writer';
+import { RawTensor, safetensorsBytes } from 'src/inference/safetensors';
 
 const MB = 1 << 20;
 const spec = ModelSpec.load(MODEL_DIR);

@@ -9,11 +9,13 @@ import { ChannelsService } from 'src/channels/channels.service';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
 import { AdapterStore } from 'src/inference/adapter-store';
 import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
-import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
+import { AdapterRevert, AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
 import { AttestationEntity } from 'src/lineage/attestations/attestation.entity';
 import {
   AUDIT_BUNDLE_FORMAT,
   AuditBundle,
+  ExportedAttestation,
+  ExportedFile,
   ExportedVersion,
   Row,
 } from 'src/lineage/audit-bundle/audit-bundle';
@@ -25,6 +27,14 @@ import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 
 /** Rows as JSON, the way a verifier reads them back (dates become ISO strings). */
 const asRow = (entity: object): Row => JSON.parse(JSON.stringify(entity)) as Row;
+
+const asAttestation = (a: AttestationEntity): ExportedAttestation => ({
+  id: a.id,
+  kind: a.kind,
+  subjectId: a.subjectId,
+  bundle: a.bundle,
+  sha256: a.sha256,
+});
 
 /** Writes the audit bundle of a channel (audit-bundle.ts): its applied stack and every event about it. */
 @Injectable()
@@ -80,6 +90,7 @@ export class AuditBundleExporter {
   }
 
   private async exportVersion(version: AdapterVersionEntity): Promise<ExportedVersion> {
+    if (version.revert) return this.exportRevert(version, version.revert);
     const edit = await this.repo(SelfEditEntity).findOneByOrFail({ id: version.selfEditId! });
     const source = edit.knowledgeSourceId
       ? await this.repo(KnowledgeSourceEntity).findOneByOrFail({ id: edit.knowledgeSourceId })
@@ -96,26 +107,46 @@ export class AuditBundleExporter {
       where: { subjectId: In([version.id, ...reports.map((r) => r.id), ...approvals.map((a) => a.id)]) },
       order: { createdAt: 'ASC', id: 'ASC' },
     });
-    const folder = this.store.folderOf(version.digest);
-    const files = readdirSync(folder)
-      .filter((name) => name !== MODEL_SIGNATURE_FILE)
-      .sort()
-      .map((path) => ({ path, base64: readFileSync(join(folder, path)).toString('base64') }));
     return {
       version: asRow(version),
       edit: asRow(edit),
       source: source ? asRow(source) : null,
       reports: reports.map(asRow),
       approvals: approvals.map(asRow),
-      attestations: attestations.map((a) => ({
-        id: a.id,
-        kind: a.kind,
-        subjectId: a.subjectId,
-        bundle: a.bundle,
-        sha256: a.sha256,
-      })),
-      files,
+      attestations: attestations.map(asAttestation),
+      files: this.filesOf(version.digest),
     };
+  }
+
+  /** A revert version: its re-run gate reports, its signatures, and the files of the versions it carries. */
+  private async exportRevert(version: AdapterVersionEntity, revert: AdapterRevert): Promise<ExportedVersion> {
+    const reports = await this.repo(GateReportEntity).find({
+      where: { id: In(revert.gateReportIds) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    const attestations = await this.repo(AttestationEntity).find({
+      where: { subjectId: In([version.id, ...reports.map((r) => r.id)]) },
+      order: { createdAt: 'ASC', id: 'ASC' },
+    });
+    return {
+      version: asRow(version),
+      edit: null,
+      source: null,
+      reports: reports.map(asRow),
+      approvals: [],
+      attestations: attestations.map(asAttestation),
+      files: this.filesOf(version.digest),
+      carried: revert.carried.map((c) => ({ ...c, files: this.filesOf(c.digest) })),
+    };
+  }
+
+  /** Every file of an adapter folder but model.sig, in name order. */
+  private filesOf(digest: string): ExportedFile[] {
+    const folder = this.store.folderOf(digest);
+    return readdirSync(folder)
+      .filter((name) => name !== MODEL_SIGNATURE_FILE)
+      .sort()
+      .map((path) => ({ path, base64: readFileSync(join(folder, path)).toString('base64') }));
   }
 
   private repo<T extends object>(entity: new () => T) {

@@ -24,17 +24,28 @@ export interface ExportedAttestation {
   sha256: string;
 }
 
+export interface ExportedFile {
+  path: string;
+  base64: string;
+}
+
 export interface ExportedVersion {
   version: Row;
-  edit: Row;
+  /** The edit it was trained from; null for a revert version (`version.revert` says what it is). */
+  edit: Row | null;
   source: Row | null;
-  /** The gate reports and approvals of the edit's latest pipeline run. */
+  /** The gate reports and approvals of the edit's latest pipeline run (of a revert: its forgetting reports). */
   reports: Row[];
   approvals: Row[];
   /** About the version (model signature, provenance), its reports and its approvals. */
   attestations: ExportedAttestation[];
   /** Every file of the adapter folder but model.sig. */
-  files: { path: string; base64: string }[];
+  files: ExportedFile[];
+  /**
+   * Of a revert version: the versions it carries, oldest first, with their files, so that a verifier can rebuild
+   * their rank concatenation and find this version's files.
+   */
+  carried?: { adapterVersionId: string; digest: string; files: ExportedFile[] }[];
 }
 
 export interface ExportedEvent {

@@ -3,6 +3,9 @@ import { ChainedContent, chainHash } from 'src/audit/audit-chain';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
 import { gateReportDigest } from 'src/gates/gate-reports.service';
 import { adapterDigest, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from 'src/inference/lora-adapter';
+import { concatLoraAdapters } from 'src/inference/lora-concat';
+import type { AdapterRevert } from 'src/lineage/adapter-version.entity';
+import { REVERT_BUILD_TYPE } from 'src/lineage/lineage-signer';
 import { GATEWAY_KEY_OWNER } from 'src/lineage/keys/keys.service';
 import {
   AUDIT_BUNDLE_FORMAT,
@@ -157,56 +160,16 @@ interface Context {
 }
 
 function verifyVersion(v: ExportedVersion, parent: ExportedVersion | undefined, ctx: Context): void {
+  if (v.version.revert) {
+    verifyRevert(v, parent, ctx);
+    return;
+  }
   const { check } = ctx;
   const id = str(v.version.id);
   const at = `adapter ${id}`;
-  const digest = str(v.version.digest);
-
-  check(
-    `${at} parent`,
-    (v.version.parentId ?? null) === (parent?.version.id ?? null),
-    `its parent is ${str(v.version.parentId)}, not the next version in the chain`,
-  );
-  check(
-    `${at} applied in the log`,
-    ctx.logged('channel.applied', ctx.channelId, (a) => a.headAdapterId === id),
-    'no logged event applied it to the channel',
-  );
-
-  // Files: their digest is the adapter's address.
-  const files = new Map(v.files.map((f) => [f.path, Buffer.from(f.base64, 'base64')]));
-  const config = files.get(ADAPTER_CONFIG_FILE);
-  const weights = files.get(ADAPTER_WEIGHTS_FILE);
-  check(`${at} files`, !!config && !!weights, `${ADAPTER_CONFIG_FILE} or ${ADAPTER_WEIGHTS_FILE} is missing`);
-  check(
-    `${at} files digest`,
-    adapterDigest({ [ADAPTER_CONFIG_FILE]: sha256(config!), [ADAPTER_WEIGHTS_FILE]: sha256(weights!) }) ===
-      digest,
-    `the files hash to another digest than ${digest}`,
-  );
-
-  const signed = (kind: AttestationKind, subjectId: string, keys: KeyObject[]) => {
-    const attestation = v.attestations.find((a) => a.kind === String(kind) && a.subjectId === subjectId);
-    const what = `${kind} of ${subjectId}`;
-    check(what, !!attestation, 'missing');
-    return verifySigned(attestation!, what, keys, ctx);
-  };
-
-  // model.sig: every file of the folder, signed by the gateway.
-  const manifest = readModelSigningStatement(signed(AttestationKind.MODEL_SIGNATURE, id, ctx.gatewayKeys));
-  check(
-    `${at} model signature covers its files`,
-    manifest.files.length === files.size,
-    `it signs ${manifest.files.length} files, the folder has ${files.size}`,
-  );
-  for (const file of manifest.files) {
-    const bytes = files.get(file.path);
-    check(
-      `${at} ${file.path}`,
-      !!bytes && sha256(bytes) === file.sha256,
-      'its bytes do not match the signed digest',
-    );
-  }
+  check(`${at} self-edit`, !!v.edit, 'the bundle does not hold the edit it was trained from');
+  const edit = v.edit!;
+  const { signed } = verifyAdapter(v, parent, ctx, 'channel.applied');
 
   // Provenance: what it was built from.
   const provenance = signed(
@@ -214,19 +177,7 @@ function verifyVersion(v: ExportedVersion, parent: ExportedVersion | undefined, 
     id,
     ctx.gatewayKeys,
   ) as Statement<SlsaProvenancePredicate>;
-  check(
-    `${at} provenance type`,
-    provenance.predicateType === SLSA_PROVENANCE_PREDICATE_TYPE,
-    'not SLSA provenance',
-  );
-  check(
-    `${at} provenance subject`,
-    provenance.subject[0]?.digest?.sha256 === digest,
-    'it is about another adapter',
-  );
-  const dependency = (name: string) =>
-    provenance.predicate.buildDefinition.resolvedDependencies?.find((d) => d.name === name)?.digest?.sha256;
-  const edit = v.edit;
+  const dependency = verifyProvenance(v, parent, provenance, ctx);
   check(
     `self-edit ${str(edit.id)} content`,
     sha256(str(edit.content)) === edit.contentSha256,
@@ -249,53 +200,13 @@ function verifyVersion(v: ExportedVersion, parent: ExportedVersion | undefined, 
       'it was built from another passage',
     );
   }
-  const parentDigest = parent ? str(parent.version.digest) : undefined;
-  check(
-    `${at} provenance parent`,
-    dependency(`parent/${parentDigest}`) === parentDigest,
-    'it was trained on another parent',
-  );
   const external = provenance.predicate.buildDefinition.externalParameters;
   check(
     `${at} provenance edit`,
     external.selfEditId === edit.id && external.pipelineRun === edit.pipelineRun,
     'it names another edit or run',
   );
-
-  // Gate reports: unchanged, signed, logged, and every required gate passed.
-  const requiredGates = (external.requiredGates ?? []) as string[];
-  for (const report of v.reports) {
-    const what = `gate report ${str(report.gate)} (${str(report.id)})`;
-    const recomputed = gateReportDigest({
-      ...(report as unknown as GateReportEntity),
-      createdAt: new Date(str(report.createdAt)),
-    });
-    check(what, recomputed === report.sha256, 'its content does not match its digest');
-    check(
-      `${what} in the log`,
-      ctx.logged('gate.reported', str(report.id), (a) => a.sha256 === report.sha256),
-      'no logged event has its digest',
-    );
-    const result = signed(
-      AttestationKind.GATE_REPORT,
-      str(report.id),
-      ctx.gatewayKeys,
-    ) as Statement<TestResultPredicate>;
-    check(
-      `${what} attestation`,
-      result.predicateType === TEST_RESULT_PREDICATE_TYPE &&
-        result.predicate.configuration[0]?.digest?.sha256 === report.sha256,
-      'the signed test result is about another report',
-    );
-  }
-  for (const gate of requiredGates) {
-    const reports = v.reports.filter((r) => r.gate === gate);
-    check(
-      `${at} required gate ${gate}`,
-      reports.length > 0 && reports.every((r) => r.verdict !== 'FAIL'),
-      'no passing report',
-    );
-  }
+  verifyReports(v, (external.requiredGates ?? []) as string[], signed, ctx);
 
   // Approvals: each signed by its reviewer, over this edit and these reports; enough of them.
   const approvers = new Set<string>();
@@ -322,6 +233,216 @@ function verifyVersion(v: ExportedVersion, parent: ExportedVersion | undefined, 
   }
   const needed = Number(external.requiredApprovals ?? 1);
   check(`${at} approvals`, approvers.size >= needed, `${approvers.size} of ${needed} required approvals`);
+}
+
+/**
+ * A revert version: built by the gateway as the exact rank concatenation of the versions that sat above the one
+ * it removed. The verifier rebuilds that concatenation from the carried versions' files and must find this
+ * version's bytes; the provenance must name the removal and the reason recorded, and the forgetting gates the
+ * channel required must have passed on the new stack.
+ */
+function verifyRevert(v: ExportedVersion, parent: ExportedVersion | undefined, ctx: Context): void {
+  const { check } = ctx;
+  const id = str(v.version.id);
+  const at = `revert ${id}`;
+  const revert = v.version.revert as AdapterRevert;
+  const { signed, files } = verifyAdapter(v, parent, ctx, 'channel.reverted');
+
+  const carried = v.carried ?? [];
+  check(
+    `${at} carried versions`,
+    carried.length > 0 &&
+      carried.length === revert.carried.length &&
+      carried.every(
+        (c, i) =>
+          c.adapterVersionId === revert.carried[i].adapterVersionId && c.digest === revert.carried[i].digest,
+      ),
+    'the bundle does not hold the versions the revert record names',
+  );
+  const carriedFiles = carried.map((c) => {
+    const byName = new Map(c.files.map((f) => [f.path, Buffer.from(f.base64, 'base64')]));
+    const pair = {
+      [ADAPTER_CONFIG_FILE]: byName.get(ADAPTER_CONFIG_FILE) ?? Buffer.alloc(0),
+      [ADAPTER_WEIGHTS_FILE]: byName.get(ADAPTER_WEIGHTS_FILE) ?? Buffer.alloc(0),
+    };
+    check(
+      `${at} carried adapter ${c.adapterVersionId} files digest`,
+      adapterDigest({
+        [ADAPTER_CONFIG_FILE]: sha256(pair[ADAPTER_CONFIG_FILE]),
+        [ADAPTER_WEIGHTS_FILE]: sha256(pair[ADAPTER_WEIGHTS_FILE]),
+      }) === c.digest,
+      `the files hash to another digest than ${c.digest}`,
+    );
+    return pair;
+  });
+  const rebuilt = concatLoraAdapters(carriedFiles);
+  check(
+    `${at} is the rank concatenation of the versions it carries`,
+    rebuilt[ADAPTER_CONFIG_FILE].equals(files.get(ADAPTER_CONFIG_FILE)!) &&
+      rebuilt[ADAPTER_WEIGHTS_FILE].equals(files.get(ADAPTER_WEIGHTS_FILE)!),
+    'its files differ from the concatenation rebuilt from the carried versions',
+  );
+
+  const provenance = signed(
+    AttestationKind.PROVENANCE,
+    id,
+    ctx.gatewayKeys,
+  ) as Statement<SlsaProvenancePredicate>;
+  check(
+    `${at} provenance build type`,
+    provenance.predicate.buildDefinition.buildType === REVERT_BUILD_TYPE,
+    'it does not describe a revert',
+  );
+  const dependency = verifyProvenance(v, parent, provenance, ctx);
+  const external = provenance.predicate.buildDefinition.externalParameters;
+  check(
+    `${at} provenance removal`,
+    external.removedAdapterVersionId === revert.removedAdapterVersionId &&
+      external.removedSelfEditId === revert.removedSelfEditId &&
+      external.fromHeadAdapterId === revert.fromHeadAdapterId &&
+      external.reason === revert.reason &&
+      dependency(`removed/${revert.removedDigest}`) === revert.removedDigest &&
+      JSON.stringify(external.carriedAdapterVersionIds) ===
+        JSON.stringify(revert.carried.map((c) => c.adapterVersionId)) &&
+      revert.carried.every((c) => dependency(`carried/${c.digest}`) === c.digest),
+    'the signed revert names another removal, reason or carried versions than the stored one',
+  );
+  check(
+    `${at} gate reports`,
+    JSON.stringify(v.reports.map((r) => r.id)) === JSON.stringify(revert.gateReportIds),
+    'the bundle does not hold the reports the revert record names',
+  );
+  verifyReports(v, (external.requiredGates ?? []) as string[], signed, ctx);
+}
+
+type Signed = (kind: AttestationKind, subjectId: string, keys: KeyObject[]) => Statement;
+
+/** What every version shares: its parent link, its move onto the channel, its files and its model signature. */
+function verifyAdapter(
+  v: ExportedVersion,
+  parent: ExportedVersion | undefined,
+  ctx: Context,
+  movedBy: 'channel.applied' | 'channel.reverted',
+): { signed: Signed; files: Map<string, Buffer> } {
+  const { check } = ctx;
+  const id = str(v.version.id);
+  const at = `adapter ${id}`;
+  const digest = str(v.version.digest);
+
+  check(
+    `${at} parent`,
+    (v.version.parentId ?? null) === (parent?.version.id ?? null),
+    `its parent is ${str(v.version.parentId)}, not the next version in the chain`,
+  );
+  check(
+    `${at} ${movedBy === 'channel.applied' ? 'applied' : 'reverted'} in the log`,
+    ctx.logged(movedBy, ctx.channelId, (a) => a.headAdapterId === id),
+    'no logged event moved the channel to it',
+  );
+
+  // Files: their digest is the adapter's address.
+  const files = new Map(v.files.map((f) => [f.path, Buffer.from(f.base64, 'base64')]));
+  const config = files.get(ADAPTER_CONFIG_FILE);
+  const weights = files.get(ADAPTER_WEIGHTS_FILE);
+  check(`${at} files`, !!config && !!weights, `${ADAPTER_CONFIG_FILE} or ${ADAPTER_WEIGHTS_FILE} is missing`);
+  check(
+    `${at} files digest`,
+    adapterDigest({ [ADAPTER_CONFIG_FILE]: sha256(config!), [ADAPTER_WEIGHTS_FILE]: sha256(weights!) }) ===
+      digest,
+    `the files hash to another digest than ${digest}`,
+  );
+
+  const signed: Signed = (kind, subjectId, keys) => {
+    const attestation = v.attestations.find((a) => a.kind === String(kind) && a.subjectId === subjectId);
+    const what = `${kind} of ${subjectId}`;
+    check(what, !!attestation, 'missing');
+    return verifySigned(attestation!, what, keys, ctx);
+  };
+
+  // model.sig: every file of the folder, signed by the gateway.
+  const manifest = readModelSigningStatement(signed(AttestationKind.MODEL_SIGNATURE, id, ctx.gatewayKeys));
+  check(
+    `${at} model signature covers its files`,
+    manifest.files.length === files.size,
+    `it signs ${manifest.files.length} files, the folder has ${files.size}`,
+  );
+  for (const file of manifest.files) {
+    const bytes = files.get(file.path);
+    check(
+      `${at} ${file.path}`,
+      !!bytes && sha256(bytes) === file.sha256,
+      'its bytes do not match the signed digest',
+    );
+  }
+  return { signed, files };
+}
+
+/** The provenance is SLSA, about this adapter, on this parent; returns a lookup of its dependencies. */
+function verifyProvenance(
+  v: ExportedVersion,
+  parent: ExportedVersion | undefined,
+  provenance: Statement<SlsaProvenancePredicate>,
+  ctx: Context,
+): (name: string) => string | undefined {
+  const { check } = ctx;
+  const at = `adapter ${str(v.version.id)}`;
+  check(
+    `${at} provenance type`,
+    provenance.predicateType === SLSA_PROVENANCE_PREDICATE_TYPE,
+    'not SLSA provenance',
+  );
+  check(
+    `${at} provenance subject`,
+    provenance.subject[0]?.digest?.sha256 === str(v.version.digest),
+    'it is about another adapter',
+  );
+  const dependency = (name: string) =>
+    provenance.predicate.buildDefinition.resolvedDependencies?.find((d) => d.name === name)?.digest?.sha256;
+  const parentDigest = parent ? str(parent.version.digest) : undefined;
+  check(
+    `${at} provenance parent`,
+    dependency(`parent/${parentDigest}`) === parentDigest,
+    'it was built on another parent',
+  );
+  return dependency;
+}
+
+/** Gate reports: unchanged, signed, logged, and every required gate passed (or warned). */
+function verifyReports(v: ExportedVersion, requiredGates: string[], signed: Signed, ctx: Context): void {
+  const { check } = ctx;
+  for (const report of v.reports) {
+    const what = `gate report ${str(report.gate)} (${str(report.id)})`;
+    const recomputed = gateReportDigest({
+      ...(report as unknown as GateReportEntity),
+      createdAt: new Date(str(report.createdAt)),
+    });
+    check(what, recomputed === report.sha256, 'its content does not match its digest');
+    check(
+      `${what} in the log`,
+      ctx.logged('gate.reported', str(report.id), (a) => a.sha256 === report.sha256),
+      'no logged event has its digest',
+    );
+    const result = signed(
+      AttestationKind.GATE_REPORT,
+      str(report.id),
+      ctx.gatewayKeys,
+    ) as Statement<TestResultPredicate>;
+    check(
+      `${what} attestation`,
+      result.predicateType === TEST_RESULT_PREDICATE_TYPE &&
+        result.predicate.configuration[0]?.digest?.sha256 === report.sha256 &&
+        result.subject[0]?.digest?.sha256 === str(v.version.digest),
+      'the signed test result is about another report or adapter',
+    );
+  }
+  for (const gate of requiredGates) {
+    const reports = v.reports.filter((r) => r.gate === gate);
+    check(
+      `adapter ${str(v.version.id)} required gate ${gate}`,
+      reports.length > 0 && reports.every((r) => r.verdict !== 'FAIL'),
+      'no passing report',
+    );
+  }
 }
 
 function verifySigned(

@@ -1,0 +1,104 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { systemActor } from 'src/common/actor';
+import { APP_CONFIG, AppConfig } from 'src/config/app-config';
+import { AuditService } from 'src/audit/audit.service';
+import { signStandardWebhook } from 'src/approvals/standard-webhooks';
+import { JobHandler } from 'src/queues/job-handler.decorator';
+import { JobsService } from 'src/queues/jobs.service';
+import { JobName, JobPayloads } from 'src/queues/queue-names';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+
+/** The event type of the message sent when an edit starts waiting for its reviewers. */
+export const REVIEW_PENDING_EVENT = 'self_edit.awaiting_approval';
+
+/** What a receiver gets (Standard Webhooks' shape: type, timestamp, data). */
+export interface ReviewWebhookMessage {
+  type: typeof REVIEW_PENDING_EVENT;
+  timestamp: string;
+  data: {
+    selfEditId: string;
+    channel: string;
+    pipelineRun: number;
+    status: SelfEditEntity['status'];
+    kind: SelfEditEntity['kind'];
+    contentSha256: string;
+    knowledgeSourceId: string | null;
+    proposedById: string;
+  };
+}
+
+export class WebhookDeliveryError extends Error {}
+
+/**
+ * The reviewers' optional webhook (REVIEW_WEBHOOK_URL). Each pending review becomes one message with a fixed id,
+ * queued as a job (so it survives restarts), POSTed with a Standard Webhooks signature made for each attempt, and
+ * retried with exponential backoff until the receiver answers 2xx. Each delivery is an audit event.
+ */
+@Injectable()
+export class ReviewWebhook {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly jobs: JobsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  get enabled(): boolean {
+    return !!this.config.REVIEW_WEBHOOK_URL;
+  }
+
+  /** Queues the message for one pipeline run of an edit; queueing the same run again adds nothing. */
+  async enqueue(edit: SelfEditEntity, channel: string): Promise<void> {
+    if (!this.enabled) return;
+    const webhookId = `msg_${edit.id}.${edit.pipelineRun}`;
+    const message: ReviewWebhookMessage = {
+      type: REVIEW_PENDING_EVENT,
+      timestamp: new Date().toISOString(),
+      data: {
+        selfEditId: edit.id,
+        channel,
+        pipelineRun: edit.pipelineRun,
+        status: edit.status,
+        kind: edit.kind,
+        contentSha256: edit.contentSha256,
+        knowledgeSourceId: edit.knowledgeSourceId,
+        proposedById: edit.proposedById,
+      },
+    };
+    await this.jobs.enqueue(
+      JobName.DELIVER_REVIEW_WEBHOOK,
+      { webhookId, selfEditId: edit.id, body: JSON.stringify(message) },
+      {
+        jobId: `review-webhook.${edit.id}.${edit.pipelineRun}`,
+        attempts: this.config.REVIEW_WEBHOOK_ATTEMPTS,
+        backoff: { type: 'exponential', delay: this.config.REVIEW_WEBHOOK_BACKOFF_MS },
+      },
+    );
+  }
+
+  /** One attempt; any answer but 2xx (or no answer in time) throws, so the queue tries again later. */
+  @JobHandler(JobName.DELIVER_REVIEW_WEBHOOK)
+  async deliver(job: JobPayloads[JobName.DELIVER_REVIEW_WEBHOOK]): Promise<{ status: number }> {
+    const url = this.config.REVIEW_WEBHOOK_URL;
+    const secret = this.config.REVIEW_WEBHOOK_SECRET;
+    if (!url || !secret) throw new WebhookDeliveryError('REVIEW_WEBHOOK_URL is no longer configured');
+    const headers = signStandardWebhook(secret, job.webhookId, Math.floor(Date.now() / 1000), job.body);
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'sealgate-webhooks/1', ...headers },
+      body: job.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.config.REVIEW_WEBHOOK_TIMEOUT_MS),
+    });
+    await response.body?.cancel();
+    if (response.status < 200 || response.status >= 300) {
+      throw new WebhookDeliveryError(`review webhook answered ${response.status}`);
+    }
+    await this.audit.record(systemActor('review-webhook'), {
+      action: 'review.webhook_delivered',
+      subjectType: 'SelfEdit',
+      subjectId: job.selfEditId,
+      after: { webhookId: job.webhookId, status: response.status },
+    });
+    return { status: response.status };
+  }
+}

@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GateOutcome } from 'src/gates/gate';
+import { ForgettingGate } from 'src/gates/forgetting/forgetting.gate';
+import { CandidateEvaluationInput, ProbeQuestion } from 'src/gates/model-gate';
+import { ChannelPolicy, RequiredGate } from 'src/gates/policy/channel-policy';
+import { AdapterStore } from 'src/inference/adapter-store';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from 'src/inference/lora-adapter';
+import { concatLoraAdapters } from 'src/inference/lora-concat';
+import { ModelService } from 'src/inference/model.service';
+import { KnowledgeService } from 'src/knowledge/knowledge.service';
+import { AdapterVersionEntity, editsOf } from 'src/lineage/adapter-version.entity';
+import { linesOf } from 'src/pipeline/pipeline.stages';
+import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+import { SelfEditsService } from 'src/self-edits/self-edits.service';
+
+/** One stack as versions, head first (as `LineageService.chainOf` gives it). */
+type Chain = AdapterVersionEntity[];
+
+export interface RevertGateOutcome {
+  gate: RequiredGate['gate'];
+  outcome: GateOutcome;
+}
+
+/**
+ * The model side of a revert: the adapter that replaces the versions above the removed one (their exact rank
+ * concatenation), and the forgetting gates of the channel policy run on the stack without the edit, against
+ * the current head as the reference.
+ */
+@Injectable()
+export class RevertGates {
+  constructor(
+    private readonly store: AdapterStore,
+    private readonly model: ModelService,
+    private readonly edits: SelfEditsService,
+    private readonly knowledge: KnowledgeService,
+  ) {}
+
+  get baseModelDigest(): string {
+    return this.model.baseModelDigest;
+  }
+
+  /** Writes the concatenation of `carried` (oldest first) to the adapter store. */
+  buildAdapter(carried: Chain): { digest: string; folder: string } {
+    const files = carried.map((v) => {
+      const folder = this.store.folderOf(v.digest);
+      return {
+        [ADAPTER_CONFIG_FILE]: readFileSync(join(folder, ADAPTER_CONFIG_FILE)),
+        [ADAPTER_WEIGHTS_FILE]: readFileSync(join(folder, ADAPTER_WEIGHTS_FILE)),
+      };
+    });
+    return this.store.put(concatLoraAdapters(files));
+  }
+
+  /** The forgetting gates the channel's policy requires (evaluation stage); none when it lists none. */
+  required(policy: ChannelPolicy): RequiredGate[] {
+    return policy.gates.evaluation.filter((g) => g.gate instanceof ForgettingGate);
+  }
+
+  /**
+   * Runs the required gates with the current stack (`head`) as parent and the stack without the edit
+   * (`remaining` below the new adapter `digest`) as candidate; retention is measured on the edits that stay.
+   */
+  async run(
+    policy: ChannelPolicy,
+    removed: SelfEditEntity,
+    head: Chain,
+    remaining: { below: Chain; carried: Chain; digest: string },
+  ): Promise<RevertGateOutcome[]> {
+    const gates = this.required(policy);
+    if (gates.length === 0) return [];
+    const source = removed.knowledgeSourceId ? await this.knowledge.get(removed.knowledgeSourceId) : null;
+    const folders = (chain: Chain) => [...chain].reverse().map((v) => this.store.folderOf(v.digest));
+    const staying = [...remaining.below, ...remaining.carried].flatMap(editsOf);
+    const input: CandidateEvaluationInput = {
+      selfEdit: { lines: linesOf(removed) },
+      passage: { title: source?.title ?? '', text: source?.passage ?? '' },
+      protectedEntities: policy.protectedEntities,
+      hyperparameters: removed.hyperparameters,
+      parentFolders: folders(head),
+      candidateFolders: [...folders(remaining.below), this.store.folderOf(remaining.digest)],
+      targetQuestions: [],
+      retentionQuestions: (await Promise.all(staying.map((id) => this.questionsOf(id)))).flat(),
+    };
+    const outcomes: RevertGateOutcome[] = [];
+    for (const { gate, thresholds } of gates)
+      outcomes.push({ gate, outcome: await gate.run(input, thresholds) });
+    return outcomes;
+  }
+
+  private async questionsOf(selfEditId: string): Promise<ProbeQuestion[]> {
+    const { knowledgeSourceId } = await this.edits.get(selfEditId);
+    return knowledgeSourceId ? ((await this.knowledge.get(knowledgeSourceId)).questions ?? []) : [];
+  }
+}
