@@ -11,6 +11,8 @@ export interface CandidateTraining {
   /** SHA-256 of the training sequences as sent to the trainer (canonical JSON). */
   trainingDataSha256: string;
   baseModelDigest: string;
+  /** What the candidate trained on beside its own edit (policy `training.replay`); absent when nothing. */
+  replay?: { appliedEdits: number; rehearsalTexts: number };
 }
 
 /**

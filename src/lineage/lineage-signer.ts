@@ -119,6 +119,7 @@ export class LineageSigner {
             hyperparameters: training.hyperparameters,
             device: training.device,
             trainSeconds: training.trainSeconds,
+            ...(training.replay ? { replay: training.replay } : {}),
           }
         : {},
       resolvedDependencies: dependencies,

@@ -10,7 +10,8 @@ import { ModelSpec } from 'src/inference/model-spec';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
 import { TrainingPolicy } from 'src/gates/policy/channel-policy';
 import { TrainingHyperparameters } from 'src/self-edits/self-edit.types';
-import { selfEditSequences } from 'src/training/self-edit-sequences';
+import { RehearsalCorpus } from 'src/pipeline/rehearsal-corpus';
+import { selfEditSequences, SelfEditText } from 'src/training/self-edit-sequences';
 import { TrainerClient } from 'src/training/trainer-client';
 import { LORA_TARGET_MODULES } from 'src/training/trainer-protocol';
 
@@ -26,6 +27,8 @@ export interface CandidateRequest {
   policy: TrainingPolicy;
   /** A structured self-edit's own choices (already checked against the policy bounds by a gate). */
   requested: TrainingHyperparameters | null;
+  /** The applied edits below the candidate, oldest first, trained on again (policy `training.replay`). */
+  replay?: SelfEditText[];
 }
 
 export interface TrainedCandidate {
@@ -36,6 +39,7 @@ export interface TrainedCandidate {
   device: string;
   /** SHA-256 of the canonical JSON of the sequences trained on. */
   trainingDataSha256: string;
+  replay?: { appliedEdits: number; rehearsalTexts: number };
 }
 
 /**
@@ -49,12 +53,14 @@ export class CandidateTrainer implements OnModuleDestroy {
   private readonly trainer = new TrainerClient();
   private readonly spec: ModelSpec;
   private tokenizer?: Promise<TextTokenizer>;
+  private readonly rehearsal: RehearsalCorpus;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly store: AdapterStore,
   ) {
     this.spec = ModelSpec.load(config.MODEL_DIR);
+    this.rehearsal = new RehearsalCorpus(config.MODEL_DIR);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -63,10 +69,18 @@ export class CandidateTrainer implements OnModuleDestroy {
 
   async train(request: CandidateRequest, onProgress?: (share: number) => void): Promise<TrainedCandidate> {
     this.tokenizer ??= Promise.resolve(TextTokenizer.fromFile(this.spec.tokenizerPath));
-    const sequences = await selfEditSequences(await this.tokenizer, this.spec.eosIds[0], {
-      lines: request.lines,
-      passage: request.passage ?? undefined,
-    });
+    const tokenizer = await this.tokenizer;
+    const eos = this.spec.eosIds[0];
+    const replayed = request.replay ?? [];
+    const rehearsal = this.rehearsal.draw(request.key, request.policy.replay.rehearsal);
+    const texts: SelfEditText[] = [
+      { lines: request.lines, passage: request.passage ?? undefined },
+      ...replayed,
+      { lines: rehearsal },
+    ];
+    const sequences = (
+      await Promise.all(texts.map((text) => selfEditSequences(tokenizer, eos, text)))
+    ).flat();
     const chosen = {
       learningRate: request.requested?.learningRate ?? request.policy.learningRate,
       epochs: request.requested?.epochs ?? request.policy.epochs,
@@ -102,6 +116,9 @@ export class CandidateTrainer implements OnModuleDestroy {
       trainSeconds: result.seconds,
       device: result.device,
       trainingDataSha256: sha256Hex(canonicalize(sequences) ?? ''),
+      ...(replayed.length || rehearsal.length
+        ? { replay: { appliedEdits: replayed.length, rehearsalTexts: rehearsal.length } }
+        : {}),
     };
   }
 }

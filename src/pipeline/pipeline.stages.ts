@@ -23,7 +23,7 @@ import { JobName, PipelineJob } from 'src/queues/queue-names';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
-import { selfEditLines } from 'src/training/self-edit-sequences';
+import { selfEditLines, SelfEditText } from 'src/training/self-edit-sequences';
 
 const S = SelfEditStatus;
 
@@ -89,6 +89,9 @@ export class PipelineStages {
         parentFolders: parent.folders,
         policy: policy.training,
         requested: edit.hyperparameters,
+        replay: policy.training.replay.appliedEdits
+          ? await this.replayOf(channel, parent.headAdapterId)
+          : [],
       },
       (share) => void progress?.(Math.round(share * 100)),
     );
@@ -105,6 +108,7 @@ export class PipelineStages {
           device: trained.device,
           trainSeconds: trained.trainSeconds,
           trainingDataSha256: trained.trainingDataSha256,
+          ...(trained.replay ? { replay: trained.replay } : {}),
           baseModelDigest: this.model.baseModelDigest,
         },
       );
@@ -261,16 +265,34 @@ export class PipelineStages {
     channel: ChannelEntity,
     headId: string | null,
   ): Promise<ProbeQuestion[][]> {
+    return this.questionsOf((await this.appliedEdits(channel, headId)).map((e) => e.knowledgeSourceId));
+  }
+
+  /** The training text of the edits applied below `headId`, oldest first (policy `training.replay`). */
+  private async replayOf(channel: ChannelEntity, headId: string | null): Promise<SelfEditText[]> {
+    const edits = (await this.appliedEdits(channel, headId)).reverse();
+    return Promise.all(
+      edits.map(async (e) => {
+        const source = e.knowledgeSourceId ? await this.knowledge.get(e.knowledgeSourceId) : null;
+        return {
+          lines: linesOf(e),
+          passage: source ? { title: source.title, text: source.passage } : undefined,
+        };
+      }),
+    );
+  }
+
+  /** The edits applied at or below `headId`, newest first. */
+  private async appliedEdits(channel: ChannelEntity, headId: string | null): Promise<SelfEditEntity[]> {
     const repository = this.dataSource.getRepository(AdapterVersionEntity);
-    const sourceIds: (string | null)[] = [];
+    const edits: SelfEditEntity[] = [];
     for (let id = headId; id;) {
       const version = await repository.findOneBy({ id, channelId: channel.id });
       if (!version) break;
-      for (const selfEditId of editsOf(version))
-        sourceIds.push((await this.edits.get(selfEditId)).knowledgeSourceId);
+      for (const selfEditId of editsOf(version)) edits.push(await this.edits.get(selfEditId));
       id = version.parentId;
     }
-    return this.questionsOf(sourceIds);
+    return edits;
   }
 
   private async questionsOf(sourceIds: (string | null)[]): Promise<ProbeQuestion[][]> {

@@ -5,8 +5,9 @@ writes one implications self-edit per passage; edit r is trained as a new adapte
 edits 0..r-1 (the gateway's rank-concatenated stack), then every passage of the run and a set of facts the base
 model knew are measured closed-book. Two arms:
   naive      edit r trains on its own sequences only;
-  mitigated  edit r also replays the training sequences of the run's earlier edits (the gateway's
-             `training.replay: applied-edits` policy does the same with the channel's applied edits).
+  mitigated  edit r also replays the training sequences of the run's earlier edits and a few texts of the
+             model's rehearsal corpus (the gateway's `training.replay` policy does the same with a channel's
+             applied edits).
 Runs train side by side (one group each), so all runs of an arm share every batched pass.
 
 Run from gpu/: python3 -m sealgate_gpu.seal.continual --model ../models/default [--runs 4] [--json]
@@ -41,10 +42,12 @@ def known_facts(model_dir: str, n: int) -> Passage:
 
 
 def rehearsal_sequences(setup: Setup, n: int, seed: int) -> List[TokenSequence]:
-    """n biographies from the base model's own pretraining corpus, drawn at random (rehearsal)."""
-    bios = [r for r in read_jsonl(os.path.join(setup.model_dir, "world", "pretrain.jsonl")) if r["kind"] == "bio"]
-    order = torch.randperm(len(bios), generator=torch.Generator().manual_seed(seed)).tolist()
-    return [text_sequence(setup.tok, str(bios[j]["text"])) for j in order[:n]]
+    """n texts of the model's rehearsal corpus (rehearsal.jsonl: biographies from its own pretraining data),
+    drawn at random; the gateway's `training.replay.rehearsal` draws from the same file."""
+    corpus = read_jsonl(os.path.join(setup.model_dir, "rehearsal.jsonl"))
+    gen = torch.Generator().manual_seed(seed)
+    picks = torch.randint(len(corpus), (n,), generator=gen).tolist()
+    return [text_sequence(setup.tok, str(corpus[j]["text"])) for j in picks]
 
 
 def retention_summary(matrix: List[List[float]]) -> Dict[str, Any]:
@@ -139,7 +142,7 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     ap.add_argument("--runs", type=int, default=4, help="independent sequences of 8 passages (default 4)")
     ap.add_argument("--known-facts", type=int, default=60, help="known facts measured after each edit")
     ap.add_argument("--rehearsal", type=int, default=8,
-                    help="pretraining biographies replayed with each mitigated edit (default 8)")
+                    help="rehearsal texts (rehearsal.jsonl) replayed with each mitigated edit (default 8)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default=None, help="auto (default), cpu, cuda")
     ap.add_argument("--work", default="../runs/experiments")

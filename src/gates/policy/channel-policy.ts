@@ -15,6 +15,17 @@ const trainingSchema = z
     alpha: z.number().positive().finite(),
     lossOn: z.nativeEnum(LossOn),
     bounds: z.object({ learningRate: range, epochs: range, rank: range, alpha: range }).strict(),
+    /**
+     * Mitigation of forgetting across sequential edits: the candidate also trains on the applied edits below it
+     * (their lines and passages) and on `rehearsal` texts of the model's rehearsal corpus (rehearsal.jsonl).
+     */
+    replay: z
+      .object({
+        appliedEdits: z.boolean(),
+        rehearsal: z.number().int().min(0).max(256),
+      })
+      .strict()
+      .default({ appliedEdits: false, rehearsal: 0 }),
   })
   .strict();
 
