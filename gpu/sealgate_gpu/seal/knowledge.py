@@ -19,14 +19,12 @@ import sys
 import time
 from typing import Any, Dict, List, Optional, Sequence
 
-from ..lora import LoraAdapter
 from ..training import TrainParams
 from .common import SEAL_INNER_UPDATE, Checkpoint, Progress, Setup, inner_update_summary, mean_ci95, write_json
 from .rest_em import RestEm, RestEmSettings
-from .self_edits import FAMILIES, Passage, edit_sequences, generate_self_edits, passage_sequences
+from .self_edits import FAMILIES, edit_sequences, generate_self_edits, passage_sequences
 from .trials import Trial, closed_book_accuracy, run_trials
 
-CONDITIONS = ("base", "passage", "selfEdit", "rewrite", "selfQa", "seal1", "seal2")
 FAMILY_OF = {"selfEdit": "implications", "rewrite": "rewrite", "selfQa": "self-qa"}
 
 
@@ -82,9 +80,9 @@ class KnowledgeExperiment:
         per["passage"] = self._condition("passage", None, 0)
         for name, family in FAMILY_OF.items():
             per[name] = self._condition(name, family, seed=self.args.seed + FAMILIES.index(family))
-        rest = RestEm(s, RestEmSettings(
-            rounds=self.args.rounds, passages=self.args.train_passages, k=self.args.k, seed=self.args.seed,
-            group_size=self.args.group_size), self.params, os.path.join(self.work, "rest-em"), self.progress)
+        rest = RestEm(s, s.train_passages[: self.args.train_passages], RestEmSettings(
+            k=self.args.k, seed=self.args.seed, group_size=self.args.group_size),
+            self.params, os.path.join(self.work, "rest-em"), self.progress)
         rounds = []
         for r in range(1, self.args.rounds + 1):
             summary = rest.round(r)  # pushes the round's generator adapter onto the stack
@@ -152,5 +150,3 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-
-__all__ = ["KnowledgeExperiment", "CONDITIONS", "LoraAdapter", "Passage"]

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Sequence
 
 from ..lora import ADAPTER_CONFIG_NAME, LoraAdapter, LoraConfig
 from ..training import TrainParams, train_lora
 from .common import Checkpoint, Setup
-from .self_edits import edit_sequences, generate_self_edits, generator_sequences
+from .self_edits import Passage, edit_sequences, generate_self_edits, generator_sequences
 from .trials import Trial, closed_book_accuracy, run_trials
 
 # The M-step: a LoRA on every projection of the generator, trained on the kept (prompt, self-edit) pairs.
@@ -31,8 +31,6 @@ FAMILY = "implications"
 
 @dataclass
 class RestEmSettings:
-    rounds: int
-    passages: int
     k: int
     seed: int
     group_size: int
@@ -42,6 +40,7 @@ class RestEm:
     def __init__(
         self,
         setup: Setup,
+        passages: Sequence[Passage],
         settings: RestEmSettings,
         inner_update: TrainParams,
         folder: str,
@@ -52,8 +51,9 @@ class RestEm:
         self.inner_update = inner_update
         self.folder = folder
         self.progress = progress
-        self.passages = setup.train_passages[: settings.passages]
-        self.ckpt = Checkpoint(folder, {"passages": settings.passages, "k": settings.k, "seed": settings.seed})
+        self.passages = list(passages)
+        self.ckpt = Checkpoint(folder, {"passages": [p.id for p in self.passages], "k": settings.k,
+                                        "seed": settings.seed})
 
     def generator_folder(self, r: int) -> str:
         return os.path.join(self.folder, f"round-{r}", "generator")
@@ -84,11 +84,11 @@ class RestEm:
             rewards += gains
             best = max(range(k), key=lambda j: gains[j])
             if gains[best] > 0:
-                kept.append((p, es[best]))
+                kept.append((p, es[best], gains[best]))
         if not kept:
             raise RuntimeError(f"ReST-EM round {r}: no self-edit improved any passage; nothing to learn from")
         self.progress(f"ReST-EM round {r}: fine-tuning the generator on {len(kept)} kept self-edits")
-        sequences = [generator_sequences(tok, FAMILY, p, e) for p, e in kept]
+        sequences = [generator_sequences(tok, FAMILY, p, e) for p, e, _ in kept]
         trained = train_lora(s.model, s.stack, sequences, GENERATOR_UPDATE)
         trained.adapter.save(folder, metadata={"sealgate.rest_em_round": str(r)})
         return {
@@ -100,4 +100,6 @@ class RestEm:
             / len(self.passages),
             "kept": len(kept),
             "generatorLoss": trained.loss_curve[-1] if trained.loss_curve else None,
+            # What the generator was fine-tuned to write: the gateway screens these like any self-edit.
+            "keptSelfEdits": [{"passageId": p.id, "text": e, "reward": g} for p, e, g in kept],
         }
