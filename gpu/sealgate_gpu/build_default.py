@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import sys
 from typing import Dict, Optional, Sequence, Tuple
@@ -95,6 +96,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.makedirs(shipped, exist_ok=True)
     for name in SHIPPED_WORLD_FILES:
         shutil.copyfile(os.path.join(world_dir, name), os.path.join(shipped, name))
+    write_rehearsal_corpus(os.path.join(world_dir, "pretrain.jsonl"), os.path.join(args.out, "rehearsal.jsonl"))
 
     model = LlamaForCausalLM.from_pretrained(args.out)
     model.set_attention_implementation("eager")
@@ -105,6 +107,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(json.dumps(figures), flush=True)
     print(f"wrote {model_card.write(args.out)}", flush=True)
     return 0
+
+
+REHEARSAL_TEXTS = 512
+REHEARSAL_SEED = 20261125
+
+
+def write_rehearsal_corpus(pretrain: str, path: str) -> None:
+    """rehearsal.jsonl: biographies drawn from the pretraining corpus, replayed with new edits against forgetting
+    (channel policy `training.replay.rehearsal`, and the continual experiment's mitigation)."""
+    with open(pretrain, encoding="utf-8") as f:
+        bios = [r for r in (json.loads(line) for line in f if line.strip()) if r["kind"] == "bio"]
+    random.Random(REHEARSAL_SEED).shuffle(bios)
+    with open(path, "w", encoding="utf-8") as f:
+        for b in bios[:REHEARSAL_TEXTS]:
+            f.write(json.dumps({"id": b["id"], "text": b["text"]}, ensure_ascii=False) + "\n")
 
 
 def write_training_record(out: str, skills: Dict[str, object], consolidation: Dict[str, object]) -> None:
