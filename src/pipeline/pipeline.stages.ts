@@ -89,9 +89,7 @@ export class PipelineStages {
         parentFolders: parent.folders,
         policy: policy.training,
         requested: edit.hyperparameters,
-        replay: policy.training.replay.appliedEdits
-          ? await this.replayOf(channel, parent.headAdapterId)
-          : [],
+        replay: policy.training.replay.appliedEdits ? await this.replayOf(channel, parent.headAdapterId) : [],
       },
       (share) => void progress?.(Math.round(share * 100)),
     );

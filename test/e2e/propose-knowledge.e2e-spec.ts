@@ -85,9 +85,10 @@ describe('proposeKnowledge over GraphQL', () => {
   }, 300_000);
 
   it('writes self-QA pairs with the self_qa family, reproducibly from a seed', async () => {
-    const run = () => t.gql<Proposed>(engineer.token, PROPOSE_KNOWLEDGE, {
-      input: input({ family: 'self_qa', samples: 1, seed: 11 }),
-    });
+    const run = () =>
+      t.gql<Proposed>(engineer.token, PROPOSE_KNOWLEDGE, {
+        input: input({ family: 'self_qa', samples: 1, seed: 11 }),
+      });
     const [a, b] = [await run(), await run()];
     const edit = a.data!.proposeKnowledge.selfEdits[0];
     expect(edit.kind).toBe('self_qa');

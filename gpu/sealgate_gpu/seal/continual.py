@@ -78,8 +78,9 @@ class ContinualExperiment:
         self.known = known_facts(setup.model_dir, args.known_facts)
         self.rehearsal = rehearsal_sequences(setup, args.runs * EDITS * args.rehearsal, args.seed)
         settings = {"runs": args.runs, "seed": args.seed, "knownFacts": args.known_facts, "rehearsal": args.rehearsal,
+                    "replayCap": args.replay_cap,
                     "innerUpdate": inner_update_summary(params)}
-        self.ckpt = Checkpoint(os.path.join(args.work, "continual", f"runs{args.runs}-seed{args.seed}-rh{args.rehearsal}"), settings)
+        self.ckpt = Checkpoint(os.path.join(args.work, "continual", f"runs{args.runs}-seed{args.seed}-rh{args.rehearsal}-cap{args.replay_cap}"), settings)
         self.progress = Progress("continual")
 
     def run(self) -> Dict[str, Any]:
@@ -104,6 +105,14 @@ class ContinualExperiment:
             "device": s.device_info,
         }
 
+    def _replay(self, earlier: List[TokenSequence], seed: int) -> List[TokenSequence]:
+        """The earlier edits' sequences, or a random `--replay-cap` of them so an edit's cost stays bounded."""
+        cap = self.args.replay_cap
+        if not cap or len(earlier) <= cap:
+            return earlier
+        order = torch.randperm(len(earlier), generator=torch.Generator().manual_seed(seed)).tolist()
+        return [earlier[j] for j in order[:cap]]
+
     def _arm(self, arm: str, sequences: List[List[List[TokenSequence]]]) -> Dict[str, Any]:
         """Per run, the retention matrix (edits x passages) and known-fact accuracy after each edit."""
         stacks: List[List[LoraAdapter]] = [[] for _ in self.runs]
@@ -114,7 +123,7 @@ class ContinualExperiment:
             for i, run in enumerate(self.runs):
                 seqs = list(sequences[i][r])
                 if arm == "mitigated":
-                    seqs += [q for earlier in sequences[i][:r] for q in earlier]
+                    seqs += self._replay([q for earlier in sequences[i][:r] for q in earlier], seed=i * EDITS + r)
                     seqs += self.rehearsal[(i * EDITS + r) * self.args.rehearsal:(i * EDITS + r + 1) * self.args.rehearsal]
                 trials.append(Trial(run[r], seqs, seed=r, frozen=list(stacks[i]), probe=[*run, self.known]))
             results = run_trials(self.s.model, self.s.stack, self.s.tok, trials, self.params,
@@ -143,6 +152,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     ap.add_argument("--known-facts", type=int, default=60, help="known facts measured after each edit")
     ap.add_argument("--rehearsal", type=int, default=8,
                     help="rehearsal texts (rehearsal.jsonl) replayed with each mitigated edit (default 8)")
+    ap.add_argument("--replay-cap", type=int, default=0,
+                    help="replay at most this many earlier sequences per mitigated edit (0: all of them)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default=None, help="auto (default), cpu, cuda")
     ap.add_argument("--work", default="../runs/experiments")
