@@ -21,7 +21,7 @@ import os
 import random
 import shutil
 import sys
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import model_card
 from .device import configure_threads
@@ -96,7 +96,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     os.makedirs(shipped, exist_ok=True)
     for name in SHIPPED_WORLD_FILES:
         shutil.copyfile(os.path.join(world_dir, name), os.path.join(shipped, name))
-    write_rehearsal_corpus(os.path.join(world_dir, "pretrain.jsonl"), os.path.join(args.out, "rehearsal.jsonl"))
+    write_rehearsal_corpus(shipped, os.path.join(args.out, "rehearsal.jsonl"))
 
     model = LlamaForCausalLM.from_pretrained(args.out)
     model.set_attention_implementation("eager")
@@ -113,15 +113,25 @@ REHEARSAL_TEXTS = 512
 REHEARSAL_SEED = 20261125
 
 
-def write_rehearsal_corpus(pretrain: str, path: str) -> None:
-    """rehearsal.jsonl: biographies drawn from the pretraining corpus, replayed with new edits against forgetting
-    (channel policy `training.replay.rehearsal`, and the continual experiment's mitigation)."""
-    with open(pretrain, encoding="utf-8") as f:
-        bios = [r for r in (json.loads(line) for line in f if line.strip()) if r["kind"] == "bio"]
-    random.Random(REHEARSAL_SEED).shuffle(bios)
+def write_rehearsal_corpus(world_dir: str, path: str) -> None:
+    """rehearsal.jsonl, replayed with new edits against forgetting (channel policy `training.replay.rehearsal` and
+    the continual experiment's mitigation): half biographies from the pretraining corpus, half closed-book
+    question-answer pairs the model was trained on, leaving out every fact the forgetting probes measure."""
+    def read(name: str) -> List[Dict[str, object]]:
+        with open(os.path.join(world_dir, name), encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+
+    probed = {(p["entity_id"], p["relation"]) for p in read("probes_forgetting.jsonl")}
+    bios = [{"id": r["id"], "text": r["text"]} for r in read("pretrain.jsonl") if r["kind"] == "bio"]
+    qa = [{"id": r["id"], "text": f"{r['prompt']}{r['completion']}"} for r in read("qa_known.jsonl")
+          if r["split"] == "train" and (r["entity_id"], r["relation"]) not in probed]
+    rng = random.Random(REHEARSAL_SEED)
+    rng.shuffle(bios)
+    rng.shuffle(qa)
+    texts = [t for pair in zip(bios[: REHEARSAL_TEXTS // 2], qa[: REHEARSAL_TEXTS // 2]) for t in pair]
     with open(path, "w", encoding="utf-8") as f:
-        for b in bios[:REHEARSAL_TEXTS]:
-            f.write(json.dumps({"id": b["id"], "text": b["text"]}, ensure_ascii=False) + "\n")
+        for t in texts:
+            f.write(json.dumps(t, ensure_ascii=False) + "\n")
 
 
 def write_training_record(out: str, skills: Dict[str, object], consolidation: Dict[str, object]) -> None:

@@ -77,22 +77,28 @@ class ContinualExperiment:
         self.runs = [pool[i * EDITS:(i + 1) * EDITS] for i in range(args.runs)]
         self.known = known_facts(setup.model_dir, args.known_facts)
         self.rehearsal = rehearsal_sequences(setup, args.runs * EDITS * args.rehearsal, args.seed)
-        settings = {"runs": args.runs, "seed": args.seed, "knownFacts": args.known_facts, "rehearsal": args.rehearsal,
-                    "replayCap": args.replay_cap,
-                    "innerUpdate": inner_update_summary(params)}
-        self.ckpt = Checkpoint(os.path.join(args.work, "continual", f"runs{args.runs}-seed{args.seed}-rh{args.rehearsal}-cap{args.replay_cap}"), settings)
+        naive = {"runs": args.runs, "seed": args.seed, "knownFacts": args.known_facts,
+                 "innerUpdate": inner_update_summary(params)}
+        mitigated = {**naive, "rehearsal": args.rehearsal, "replayCap": args.replay_cap}
+        folder = os.path.join(args.work, "continual", f"runs{args.runs}-seed{args.seed}")
+        self.ckpt = {
+            "naive": Checkpoint(os.path.join(folder, "naive"), naive),
+            "mitigated": Checkpoint(os.path.join(folder, f"mitigated-rh{args.rehearsal}-cap{args.replay_cap}"),
+                                    mitigated),
+        }
         self.progress = Progress("continual")
 
     def run(self) -> Dict[str, Any]:
         s, tok = self.s, self.s.tok
         t0 = time.perf_counter()
         flat = [p for run in self.runs for p in run]
-        edits = self.ckpt.get("edits") or self.ckpt.put(
+        ckpt = self.ckpt["naive"]
+        edits = ckpt.get("edits") or ckpt.put(
             "edits", [e[0] for e in generate_self_edits(s.model, tok, "implications", flat, 1, seed=self.args.seed)])
         sequences = [[edit_sequences(tok, "implications", p, edits[i * EDITS + r]) for r, p in enumerate(run)]
                      for i, run in enumerate(self.runs)]
         base = closed_book_accuracy(s.model, s.stack, tok, flat + [self.known])
-        arms = {arm: self.ckpt.get(arm) or self.ckpt.put(arm, self._arm(arm, sequences)) for arm in ARMS}
+        arms = {arm: self.ckpt[arm].get(arm) or self.ckpt[arm].put(arm, self._arm(arm, sequences)) for arm in ARMS}
         return {
             "experiment": "continual",
             "runs": len(self.runs),
