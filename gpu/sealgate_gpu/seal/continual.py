@@ -73,14 +73,17 @@ class ContinualExperiment:
         self.s = setup
         self.args = args
         self.params = params
-        pool = setup.eval_passages[len(setup.eval_passages) - args.runs * EDITS:]
+        first = len(setup.eval_passages) - args.runs * EDITS if args.first_passage is None else args.first_passage
+        pool = setup.eval_passages[first:first + args.runs * EDITS]
+        if first < 0 or len(pool) < args.runs * EDITS:
+            raise ValueError(f"--runs {args.runs} from passage {first} needs more held-out passages than there are")
         self.runs = [pool[i * EDITS:(i + 1) * EDITS] for i in range(args.runs)]
         self.known = known_facts(setup.model_dir, args.known_facts)
         self.rehearsal = rehearsal_sequences(setup, args.runs * EDITS * args.rehearsal, args.seed)
-        naive = {"runs": args.runs, "seed": args.seed, "knownFacts": args.known_facts,
+        naive = {"runs": args.runs, "first": first, "seed": args.seed, "knownFacts": args.known_facts,
                  "innerUpdate": inner_update_summary(params)}
         mitigated = {**naive, "rehearsal": args.rehearsal, "replayCap": args.replay_cap}
-        folder = os.path.join(args.work, "continual", f"runs{args.runs}-seed{args.seed}")
+        folder = os.path.join(args.work, "continual", f"runs{args.runs}-from{first}-seed{args.seed}")
         self.ckpt = {
             "naive": Checkpoint(os.path.join(folder, "naive"), naive),
             "mitigated": Checkpoint(os.path.join(folder, f"mitigated-rh{args.rehearsal}-cap{args.replay_cap}"),
@@ -102,6 +105,7 @@ class ContinualExperiment:
         return {
             "experiment": "continual",
             "runs": len(self.runs),
+            "passages": [p.id for run in self.runs for p in run],
             "edits": EDITS,
             "innerUpdate": inner_update_summary(self.params),
             "baseAccuracy": sum(base[:-1]) / len(flat),
@@ -155,6 +159,9 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="experiment:continual", description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="../models/default")
     ap.add_argument("--runs", type=int, default=4, help="independent sequences of 8 passages (default 4)")
+    ap.add_argument("--first-passage", type=int, default=None,
+                    help="index of the first held-out passage used (default: the last runs x 8 of the eval split, "
+                         "which the knowledge experiment's first 200 never reach)")
     ap.add_argument("--known-facts", type=int, default=60, help="known facts measured after each edit")
     ap.add_argument("--rehearsal", type=int, default=8,
                     help="rehearsal texts (rehearsal.jsonl) replayed with each mitigated edit (default 8)")
