@@ -1,0 +1,17 @@
+import { ArgsType, Field } from '@nestjs/graphql';
+import { IsEnum, IsOptional, MaxLength } from 'class-validator';
+import { PageArgs } from 'src/common/pagination.args';
+import { SealRoundStatus } from 'src/seal/rounds/seal-round.types';
+
+@ArgsType()
+export class SealRoundsArgs extends PageArgs {
+  @Field(() => SealRoundStatus, { nullable: true })
+  @IsOptional()
+  @IsEnum(SealRoundStatus)
+  status?: SealRoundStatus;
+
+  @Field(() => String, { nullable: true, description: 'Channel name.' })
+  @IsOptional()
+  @MaxLength(64)
+  channel?: string;
+}
