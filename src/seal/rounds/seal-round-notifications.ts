@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { JobsService } from 'src/queues/jobs.service';
 import { QueueName } from 'src/queues/queue-names';
+import { SealRoundEntity } from 'src/seal/rounds/seal-round.entity';
 
 /**
  * Round news over Redis pub/sub, so that it crosses processes as `pendingReviews` does: the worker publishes
@@ -31,9 +32,12 @@ export class SealRoundNotifications implements OnModuleDestroy {
     if (this.subscriber) (await this.subscriber).disconnect();
   }
 
-  /** Worker side: the round's row changed (progress or status). */
-  async publishChanged(roundId: string): Promise<void> {
-    await (await this.redis()).publish(this.changedChannel, roundId);
+  /**
+   * The round's row changed (progress or status): it is published whole, so that a subscriber sees every step in
+   * order, however fast they follow each other.
+   */
+  async publishChanged(round: SealRoundEntity): Promise<void> {
+    await (await this.redis()).publish(this.changedChannel, JSON.stringify(round));
   }
 
   /** API side: the round was cancelled; whichever worker runs it stops. */
@@ -41,10 +45,12 @@ export class SealRoundNotifications implements OnModuleDestroy {
     await (await this.redis()).publish(this.cancelChannel, roundId);
   }
 
-  /** API side: the ids of rounds as they change, until `signal` aborts. */
-  async *changes(signal: AbortSignal): AsyncGenerator<string> {
+  /** API side: rounds as they change, until `signal` aborts. */
+  async *changes(signal: AbortSignal): AsyncGenerator<SealRoundEntity> {
     await this.listen();
-    for await (const [id] of on(this.events, 'changed', { signal }) as AsyncIterable<[string]>) yield id;
+    for await (const [message] of on(this.events, 'changed', { signal }) as AsyncIterable<[string]>) {
+      yield parseRound(message);
+    }
   }
 
   /** Worker side: calls `onCancel` when round `roundId` is cancelled; returns the function that stops listening. */
@@ -75,4 +81,16 @@ export class SealRoundNotifications implements OnModuleDestroy {
   private async redis(): Promise<Redis> {
     return (await this.jobs.queue(QueueName.maintenance).client) as unknown as Redis;
   }
+}
+
+const TIMES = ['createdAt', 'updatedAt', 'startedAt', 'finishedAt'] as const;
+
+/** A published round, its times as Dates again. */
+function parseRound(message: string): SealRoundEntity {
+  const round = JSON.parse(message) as SealRoundEntity;
+  for (const key of TIMES) {
+    const value = round[key] as unknown;
+    if (typeof value === 'string') Object.assign(round, { [key]: new Date(value) });
+  }
+  return round;
 }

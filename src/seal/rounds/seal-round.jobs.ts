@@ -104,6 +104,7 @@ export class SealRoundJobs implements OnModuleDestroy {
     const cancel = () => controller.abort(new RoundCancelled());
     const stopListening = await this.notifications.onCancel(round.id, cancel);
     let exit: RoundExit;
+    let progressWrites = Promise.resolve();
     try {
       exit = await this.runner.run(
         {
@@ -117,8 +118,9 @@ export class SealRoundJobs implements OnModuleDestroy {
         {
           signal: controller.signal,
           onProgress: (progress) => {
-            void this.repository
-              .updateIfStatus(round.id, [S.RUNNING], { progress })
+            // One write at a time, in order: a later step is never overwritten by an earlier one.
+            progressWrites = progressWrites
+              .then(() => this.repository.updateIfStatus(round.id, [S.RUNNING], { progress }))
               .then((stillRunning) => (stillRunning ? this.changed(round.id) : cancel()))
               .catch((err: Error) => this.logger.warn({ err }, 'round progress not stored'));
           },
@@ -127,6 +129,7 @@ export class SealRoundJobs implements OnModuleDestroy {
     } finally {
       stopListening();
       this.running.delete(round.id);
+      await progressWrites;
     }
     if (controller.signal.aborted) {
       if (controller.signal.reason instanceof RoundCancelled) return { outcome: 'cancelled' };
@@ -277,9 +280,10 @@ export class SealRoundJobs implements OnModuleDestroy {
     return round;
   }
 
-  private changed(id: string): Promise<void> {
-    return this.notifications
-      .publishChanged(id)
+  /** Tells subscribers (best effort): the round as it is stored now. */
+  private async changed(id: string): Promise<void> {
+    await this.get(id)
+      .then((round) => this.notifications.publishChanged(round))
       .catch((err: Error) => this.logger.warn({ err }, 'round change not published'));
   }
 }

@@ -89,8 +89,8 @@ export class SealRoundsResolver {
       yield SealRoundModel.from(round);
       if (!LIVE_ROUND_STATUSES.includes(round.status)) return;
       for (let next = await first; !next.done; next = await changes.next()) {
-        if (next.value !== id) continue;
-        round = await this.rounds.get(id);
+        if (next.value.id !== id || next.value.updatedAt < round.updatedAt) continue;
+        round = next.value;
         yield SealRoundModel.from(round);
         if (!LIVE_ROUND_STATUSES.includes(round.status)) return;
       }

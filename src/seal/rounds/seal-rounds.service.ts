@@ -166,12 +166,13 @@ export class SealRoundsService {
     await this.notifications
       .publishCancel(id)
       .catch((err: Error) => this.logger.warn({ err }, 'cancel not sent'));
-    await this.notifications.publishChanged(id).catch(() => undefined);
+    const now = await this.get(id);
+    await this.notifications.publishChanged(now).catch(() => undefined);
     // A job still waiting is taken off the queue; a running one is locked and ends when its child is gone.
     await this.jobs
       .queue(queueOfJob[JobName.RUN_SEAL_ROUND])
       .remove(id)
       .catch(() => undefined);
-    return this.get(id);
+    return now;
   }
 }
