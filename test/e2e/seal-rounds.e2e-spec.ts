@@ -226,6 +226,75 @@ describe('SEAL rounds over GraphQL', () => {
     ]);
   }, 400_000);
 
+  it('retries a round whose process died, in the same folder, to the same end', async () => {
+    const started = await t.gql<{ startSealRound: { id: string } }>(engineer.token, START, {
+      input: { channel: 'staging', knowledgeSourceIds: sourceIds, k: 2, seed: 5 },
+    });
+    const id = started.data!.startSealRound.id;
+    const { pids } = await until(
+      'a running round with a process',
+      async () => ({ status: (await round(id)).status, pids: roundProcesses(id) }),
+      (v) => v.status === 'RUNNING' && v.pids.length > 0,
+      60_000,
+    );
+    process.kill(pids[0], 'SIGKILL'); // as a crash or an out-of-memory kill would
+    const done = await until(
+      'the round to end',
+      () => round(id),
+      (r) => !['QUEUED', 'RUNNING'].includes(r.status),
+      120_000,
+    );
+    expect(done).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+    expect(done.selfEditId).not.toBeNull();
+  }, 180_000);
+
+  it('puts a generator update through every model gate; target gain does not apply to it', async () => {
+    await t.gql(
+      t.adminToken,
+      'mutation { createChannel(input: { name: "gated", baseModel: "default" }) { id } }',
+    );
+    const started = await t.gql<{ startSealRound: { id: string } }>(engineer.token, START, {
+      input: { channel: 'gated', knowledgeSourceIds: sourceIds, k: 2, seed: 7 },
+    });
+    const id = started.data!.startSealRound.id;
+    // A different seed from the other rounds: the same passages, seed and model would write the same adapter.
+    const done = await until(
+      'the round to end',
+      () => round(id),
+      (r) => !['QUEUED', 'RUNNING'].includes(r.status),
+      120_000,
+    );
+    expect(done.status).toBe('SUCCEEDED');
+    // Screened part by part (each kept self-edit against its own passage), trained by no one but its round.
+    await waitForStatus(t, done.selfEditId!, [SelfEditStatus.AWAITING_APPROVAL], 400_000);
+    const reports = await t.gql<{
+      gateReports: {
+        gate: string;
+        verdict: string;
+        metrics: { name: string; value: number }[];
+      }[];
+    }>(
+      engineer.token,
+      'query($id: ID!) { gateReports(selfEditId: $id) { gate verdict metrics { name value } } }',
+      { id: done.selfEditId },
+    );
+    const byGate = new Map(
+      reports.data!.gateReports.map((r) => [
+        r.gate,
+        { verdict: r.verdict, metrics: Object.fromEntries(r.metrics.map((m) => [m.name, m.value])) },
+      ]),
+    );
+    for (const gate of ['injection', 'faithfulness', 'knowledge-conflict', 'trigger-perplexity']) {
+      expect(byGate.get(gate)?.metrics.parts).toBe(done.result!.kept);
+    }
+    expect(byGate.get('target-gain')).toEqual({
+      verdict: 'PASS',
+      metrics: { questions: 0, skipped: 1, notApplicable: 1 },
+    });
+    for (const gate of ['canary-drift', 'trigger-scan', 'bias-probes', 'forgetting'])
+      expect(byGate.has(gate)).toBe(true);
+  }, 600_000);
+
   it('cancels a running round: its process is stopped and it is never resumed', async () => {
     const started = await t.gql<{ startSealRound: { id: string } }>(engineer.token, START, {
       input: { channel: 'staging', knowledgeSourceIds: sourceIds, k: 8, seed: 3 },
