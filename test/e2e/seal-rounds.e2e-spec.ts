@@ -180,6 +180,14 @@ describe('SEAL rounds over GraphQL', () => {
     for (const kept of last.result!.keptSelfEdits)
       expect(edit.data!.selfEdit.content).toContain(kept.text.trim());
 
+    // A reviewer finds the round behind the edit, with what the generator was taught and why.
+    const behind = await t.gql<{ sealRounds: { id: string }[] }>(
+      reviewer.token,
+      'query($id: ID!) { sealRounds(selfEditId: $id) { id } }',
+      { id: editId },
+    );
+    expect(behind.data!.sealRounds).toEqual([{ id }]);
+
     // Gated like any edit, then approved and applied.
     const waiting = await waitForStatus(t, editId, [SelfEditStatus.AWAITING_APPROVAL], 240_000);
     expect(waiting.pipelineRun).toBe(1);

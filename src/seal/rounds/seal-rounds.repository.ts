@@ -7,6 +7,7 @@ import { SealRoundStatus } from 'src/seal/rounds/seal-round.types';
 export interface SealRoundFilter {
   channelId?: string;
   status?: SealRoundStatus;
+  selfEditId?: string;
 }
 
 @Injectable()
@@ -26,6 +27,7 @@ export class SealRoundsRepository {
       where: {
         ...(filter.channelId && { channelId: filter.channelId }),
         ...(filter.status && { status: filter.status }),
+        ...(filter.selfEditId && { selfEditId: filter.selfEditId }),
       },
       order: { createdAt: 'DESC', id: 'ASC' },
       take: limit,

@@ -61,7 +61,8 @@ export class SealRoundsResolver {
   @CheckPolicy(Action.read, Subject.SealRound)
   async sealRounds(@Args() args: SealRoundsArgs): Promise<SealRoundModel[]> {
     const channelId = args.channel ? (await this.channels.getByName(args.channel)).id : undefined;
-    const rounds = await this.rounds.page({ status: args.status, channelId }, args.limit, args.offset);
+    const filter = { status: args.status, channelId, selfEditId: args.selfEditId };
+    const rounds = await this.rounds.page(filter, args.limit, args.offset);
     return rounds.map((r) => SealRoundModel.from(r));
   }
 

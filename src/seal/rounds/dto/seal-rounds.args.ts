@@ -1,5 +1,5 @@
-import { ArgsType, Field } from '@nestjs/graphql';
-import { IsEnum, IsOptional, MaxLength } from 'class-validator';
+import { ArgsType, Field, ID } from '@nestjs/graphql';
+import { IsEnum, IsOptional, IsUUID, MaxLength } from 'class-validator';
 import { PageArgs } from 'src/common/pagination.args';
 import { SealRoundStatus } from 'src/seal/rounds/seal-round.types';
 
@@ -14,4 +14,12 @@ export class SealRoundsArgs extends PageArgs {
   @IsOptional()
   @MaxLength(64)
   channel?: string;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The generator self-edit a round proposed: the round behind an edit under review.',
+  })
+  @IsOptional()
+  @IsUUID()
+  selfEditId?: string;
 }
