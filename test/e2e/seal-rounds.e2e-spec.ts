@@ -253,6 +253,15 @@ describe('SEAL rounds over GraphQL', () => {
       120_000,
     );
     expect(done).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+    const events = await t.gql<{ auditEvents: { action: string }[] }>(
+      t.adminToken,
+      'query($id: ID!) { auditEvents(subjectId: $id) { action } }',
+      { id },
+    );
+    expect(events.data!.auditEvents.map((e) => e.action)).toEqual([
+      'seal_round.started',
+      'seal_round.finished',
+    ]);
     expect(done.selfEditId).not.toBeNull();
   }, 180_000);
 
@@ -345,6 +354,15 @@ describe('SEAL rounds over GraphQL', () => {
     });
     expect(codeOf(again)).toBe('CONFLICT');
     expect(reasonOf(again)).toBe('ROUND_NOT_LIVE');
+    const events = await t.gql<{ auditEvents: { action: string; actorId: string | null }[] }>(
+      t.adminToken,
+      'query($id: ID!) { auditEvents(subjectId: $id) { action actorId } }',
+      { id },
+    );
+    expect(events.data!.auditEvents).toEqual([
+      { action: 'seal_round.started', actorId: engineer.id },
+      { action: 'seal_round.cancelled', actorId: engineer.id },
+    ]);
   }, 120_000);
 
   it('refuses a passage without questions and a reviewer, storing nothing', async () => {
