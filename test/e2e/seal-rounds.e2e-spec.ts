@@ -3,6 +3,8 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Role } from 'src/auth/role';
 import { ModelSpec } from 'src/inference/model-spec';
+import { AuditBundleExporter } from 'src/lineage/audit-bundle/audit-bundle.exporter';
+import { verifyAuditBundle } from 'src/lineage/audit-bundle/verify-audit-bundle';
 import { loadLoraAdapter } from 'src/inference/lora-adapter';
 import { SealRoundsService } from 'src/seal/rounds/seal-rounds.service';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
@@ -232,6 +234,21 @@ describe('SEAL rounds over GraphQL', () => {
     expect(stack.data!.channelStack).toEqual([
       { id: served.data!.answer.servedBy.headAdapterId, digest: written.digest, selfEditId: editId },
     ]);
+
+    // Its lineage verifies offline, and its provenance names the round and what the generator was trained on.
+    const bundle = await t.get(AuditBundleExporter).export('staging');
+    expect(verifyAuditBundle(bundle)).toMatchObject({ valid: true });
+    const provenance = bundle.versions[0].attestations.find((a) => a.kind === 'provenance')!;
+    const statement = JSON.parse(
+      Buffer.from(
+        (JSON.parse(provenance.bundle) as { dsseEnvelope: { payload: string } }).dsseEnvelope.payload,
+        'base64',
+      ).toString(),
+    ) as { predicate: { buildDefinition: { internalParameters: Record<string, unknown> } } };
+    expect(statement.predicate.buildDefinition.internalParameters).toMatchObject({
+      sealRoundId: id,
+      hyperparameters: { learningRate: 1e-3, epochs: 3, rank: 16, alpha: 32 },
+    });
   }, 400_000);
 
   it('retries a round whose process died, in the same folder, to the same end', async () => {
