@@ -382,6 +382,34 @@ describe('SEAL rounds over GraphQL', () => {
     ]);
   }, 120_000);
 
+  it('ends FAILED, proposing nothing, when no self-edit improves any passage', async () => {
+    // Questions whose answers are in no passage: no self-edit can raise the accuracy on them.
+    const p = passages[0];
+    const unlearnable = await t.gql<{ addKnowledgeSource: { id: string } }>(
+      engineer.token,
+      'mutation($input: AddKnowledgeSourceInput!) { addKnowledgeSource(input: $input) { id } }',
+      {
+        input: {
+          title: p.title,
+          passage: p.passage,
+          questions: p.questions.map((q) => ({ question: q.question, answer: 'Quartz Xylophone Seventeen' })),
+        },
+      },
+    );
+    const started = await t.gql<{ startSealRound: { id: string } }>(engineer.token, START, {
+      input: { channel: 'staging', knowledgeSourceIds: [unlearnable.data!.addKnowledgeSource.id], k: 1 },
+    });
+    const id = started.data!.startSealRound.id;
+    const done = await until(
+      'the round to end',
+      () => round(id),
+      (r) => !['QUEUED', 'RUNNING'].includes(r.status),
+      120_000,
+    );
+    expect(done).toMatchObject({ status: 'FAILED', selfEditId: null, result: null, attempts: 1 });
+    expect(done.error).toMatch(/^No self-edit improved any passage/);
+  }, 180_000);
+
   it('refuses a passage without questions and a reviewer, storing nothing', async () => {
     const before = await countRounds();
     const bare = await addSource(passages[0], false);
