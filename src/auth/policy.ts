@@ -13,6 +13,8 @@ export enum Action {
   revert = 'revert',
   verify = 'verify',
   query = 'query',
+  /** Stop work that is under way (a ReST-EM round). */
+  cancel = 'cancel',
 }
 
 /** What it can be done to (CASL subject types). `all` means every subject. */
@@ -30,4 +32,6 @@ export enum Subject {
   Attestation = 'Attestation',
   AuditEvent = 'AuditEvent',
   Model = 'Model',
+  /** A ReST-EM round: self-edits sampled, trained and rewarded, and the generator fine-tuned on the best. */
+  SealRound = 'SealRound',
 }

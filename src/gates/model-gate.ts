@@ -31,6 +31,11 @@ export interface CandidateEvaluationInput extends ModelScreeningInput {
   candidateFolders: string[];
   /** Questions on the edit's passage (target gain, the SEAL reward); may be empty when none are known. */
   targetQuestions: ProbeQuestion[];
+  /**
+   * Why the target gain does not apply to this change at all (a ReST-EM generator update teaches no passage);
+   * absent for every edit that teaches a passage, whose gain is measured whenever it has questions.
+   */
+  targetNotApplicable?: string;
   /** Questions of the edits already applied on this channel (retention); empty on a fresh channel. */
   retentionQuestions: ProbeQuestion[];
 }

@@ -58,6 +58,34 @@ describe('model gate factories', () => {
     });
     expect(outcomes['target-gain']).toMatchObject({ verdict: GateVerdict.PASS, metrics: { skipped: 1 } });
   });
+
+  it('target-gain is not applicable to a generator update, and still measures an edit that has questions', async () => {
+    const input = {
+      selfEdit: { lines: ['Mopos was founded in 1617.'] },
+      passage: { title: 'Mopos', text: 'Mopos was founded in 1617.' },
+      parentFolders: [],
+      candidateFolders: ['a'],
+      targetQuestions: [{ question: 'In what year was Mopos founded?', answer: '1617' }],
+      retentionQuestions: [],
+    };
+    const gate = evaluationGates(model, probes).slice(0, 1);
+    const na = await runGates(gate, {
+      ...input,
+      targetQuestions: [],
+      targetNotApplicable: 'a generator update',
+    });
+    expect(na['target-gain']).toMatchObject({
+      verdict: GateVerdict.PASS,
+      metrics: { skipped: 1, notApplicable: 1 },
+      evidence: { notApplicable: 'a generator update' },
+    });
+    // An edit with questions is measured: the fake model answers nothing right, so the gain is 0 and it warns.
+    const measured = await runGates(gate, input);
+    expect(measured['target-gain']).toMatchObject({
+      verdict: GateVerdict.WARN,
+      metrics: { skipped: 0, gain: 0 },
+    });
+  });
 });
 
 describe('model gate helpers', () => {

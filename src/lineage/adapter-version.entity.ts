@@ -13,6 +13,8 @@ export interface CandidateTraining {
   baseModelDigest: string;
   /** What the candidate trained on beside its own edit (policy `training.replay`); absent when nothing. */
   replay?: { appliedEdits: number; rehearsalTexts: number };
+  /** Set when the candidate is a ReST-EM round's generator update (imported, not trained by the pipeline). */
+  sealRoundId?: string;
 }
 
 /**

@@ -120,6 +120,7 @@ export class LineageSigner {
             device: training.device,
             trainSeconds: training.trainSeconds,
             ...(training.replay ? { replay: training.replay } : {}),
+            ...(training.sealRoundId ? { sealRoundId: training.sealRoundId } : {}),
           }
         : {},
       resolvedDependencies: dependencies,

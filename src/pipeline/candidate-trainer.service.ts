@@ -67,6 +67,18 @@ export class CandidateTrainer implements OnModuleDestroy {
     await this.trainer.close();
   }
 
+  /**
+   * Takes an adapter trained elsewhere (a ReST-EM round's generator update) into the content-addressed store as a
+   * candidate: it must load as a LoRA adapter of this model (PEFT names, shapes, size limit), like any trained one.
+   */
+  async importAdapter(sourceFolder: string): Promise<{ digest: string; folder: string }> {
+    const { digest } = await loadLoraAdapter(sourceFolder, this.spec, this.config.ADAPTER_MAX_MB * MB);
+    const folder = this.store.folderOf(digest);
+    if (!existsSync(folder)) cpSync(sourceFolder, folder, { recursive: true });
+    this.logger.log({ sourceFolder, digest }, 'candidate imported');
+    return { digest, folder };
+  }
+
   async train(request: CandidateRequest, onProgress?: (share: number) => void): Promise<TrainedCandidate> {
     this.tokenizer ??= Promise.resolve(TextTokenizer.fromFile(this.spec.tokenizerPath));
     const tokenizer = await this.tokenizer;

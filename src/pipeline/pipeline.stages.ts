@@ -7,6 +7,7 @@ import { ReviewNotifications } from 'src/approvals/review-notifications';
 import { ChannelEntity } from 'src/channels/channel.entity';
 import { ChannelsService } from 'src/channels/channels.service';
 import { GateOutcome, GateStage } from 'src/gates/gate';
+import { combineOutcomes } from 'src/gates/gate-outcomes';
 import { GateReportsService } from 'src/gates/gate-reports.service';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import { CandidateEvaluationInput, ModelScreeningInput, ProbeQuestion } from 'src/gates/model-gate';
@@ -20,7 +21,9 @@ import { AdapterVersionEntity, CandidateTraining, editsOf } from 'src/lineage/ad
 import { CandidateTrainer } from 'src/pipeline/candidate-trainer.service';
 import { JobHandler } from 'src/queues/job-handler.decorator';
 import { JobName, PipelineJob } from 'src/queues/queue-names';
+import { GENERATOR_UPDATE, GeneratorUpdates } from 'src/seal/rounds/generator-updates';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+import { SelfEditKind } from 'src/self-edits/self-edit.types';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
 import { selfEditLines, SelfEditText } from 'src/training/self-edit-sequences';
@@ -32,6 +35,12 @@ export type StageResult =
   | { stage: GateStage | 'training'; outcome: 'skipped'; status: SelfEditStatus }
   | { stage: GateStage; outcome: 'passed' | 'rejected'; verdicts: Record<string, GateVerdict> }
   | { stage: 'training'; outcome: 'trained'; adapterVersionId: string; digest: string };
+
+/** One input the gates of a stage run on, named in a combined report. */
+interface GatedPart {
+  label: string;
+  input: ModelScreeningInput | CandidateEvaluationInput;
+}
 
 /** The statuses in which an edit is inside the pipeline, so an infrastructure failure moves it to FAILED. */
 const IN_PIPELINE = [S.PROPOSED, S.SCREENING, S.TRAINING, S.EVALUATING];
@@ -58,6 +67,7 @@ export class PipelineStages {
     private readonly trainer: CandidateTrainer,
     private readonly model: ModelService,
     private readonly notifications: ReviewNotifications,
+    private readonly generators: GeneratorUpdates,
   ) {}
 
   @JobHandler(JobName.SCREEN_SELF_EDIT)
@@ -69,7 +79,13 @@ export class PipelineStages {
     if (!this.isAt(edit, job, S.SCREENING))
       return { stage: 'screening', outcome: 'skipped', status: edit.status };
     const { policy, input } = await this.screeningContext(edit);
-    return this.runGates(edit, 'screening', policy.gates.screening, input, S.TRAINING);
+    return this.runGates(
+      edit,
+      'screening',
+      policy.gates.screening,
+      await this.screeningParts(edit, input),
+      S.TRAINING,
+    );
   }
 
   @JobHandler(JobName.TRAIN_CANDIDATE)
@@ -77,6 +93,7 @@ export class PipelineStages {
     const edit = await this.edits.get(job.selfEditId);
     if (!this.isAt(edit, job, S.TRAINING))
       return { stage: 'training', outcome: 'skipped', status: edit.status };
+    if (edit.kind === SelfEditKind.generator) return this.importGenerator(edit);
     const channel = await this.channels.get(edit.channelId);
     const policy = this.policies.forChannel(channel.name);
     const source = edit.knowledgeSourceId ? await this.knowledge.get(edit.knowledgeSourceId) : null;
@@ -118,6 +135,37 @@ export class PipelineStages {
     return { stage: 'training', outcome: 'trained', adapterVersionId, digest: trained.digest };
   }
 
+  /**
+   * A ReST-EM round's generator update is not trained again: its round's adapter becomes the candidate (validated
+   * as it enters the store), on the stack the round ran on, with the generator update's provenance. Evaluation,
+   * approval and apply then treat it like any candidate.
+   */
+  private async importGenerator(edit: SelfEditEntity): Promise<StageResult> {
+    const update = await this.generators.forEdit(edit.id);
+    const channel = await this.channels.get(edit.channelId);
+    const { digest } = await this.trainer.importAdapter(update.result.adapterDir);
+    let adapterVersionId = '';
+    await this.edits.transition(this.actor, edit.id, S.EVALUATING, null, async (manager) => {
+      adapterVersionId = await this.recordCandidate(
+        manager,
+        edit,
+        channel,
+        update.round.parentAdapterId,
+        digest,
+        {
+          hyperparameters: { ...GENERATOR_UPDATE },
+          device: update.result.device ?? 'unknown',
+          trainSeconds: update.seconds,
+          trainingDataSha256: update.trainingDataSha256,
+          baseModelDigest: this.model.baseModelDigest,
+          sealRoundId: update.round.id,
+        },
+      );
+    });
+    this.logger.log({ selfEditId: edit.id, roundId: update.round.id, digest }, 'generator candidate ready');
+    return { stage: 'training', outcome: 'trained', adapterVersionId, digest };
+  }
+
   @JobHandler(JobName.EVALUATE_CANDIDATE)
   async evaluate(job: PipelineJob): Promise<StageResult> {
     const edit = await this.edits.get(job.selfEditId);
@@ -132,6 +180,11 @@ export class PipelineStages {
       parentFolders: parentStack.folders,
       candidateFolders: candidateStack.folders,
       targetQuestions: (await this.questionsOf([edit.knowledgeSourceId]))[0] ?? [],
+      ...(edit.kind === SelfEditKind.generator && {
+        targetNotApplicable:
+          'a generator update teaches how to write self-edits, not a passage: its reward was measured by its ' +
+          'ReST-EM round (meanBestReward)',
+      }),
       retentionQuestions: (await this.retentionQuestions(channel, candidate.parentId)).flat(),
     };
     const result = await this.runGates(
@@ -175,12 +228,16 @@ export class PipelineStages {
     edit: SelfEditEntity,
     stage: GateStage,
     gates: RequiredGate[],
-    input: ModelScreeningInput | CandidateEvaluationInput,
+    input: ModelScreeningInput | CandidateEvaluationInput | GatedPart[],
     onPass: SelfEditStatus,
   ): Promise<StageResult> {
+    const parts: GatedPart[] = Array.isArray(input) ? input : [{ label: edit.id, input }];
     const outcomes: { gate: RequiredGate['gate']; outcome: GateOutcome }[] = [];
     for (const { gate, thresholds } of gates) {
-      outcomes.push({ gate, outcome: await gate.run(input, thresholds) });
+      const perPart: { label: string; outcome: GateOutcome }[] = [];
+      for (const part of parts)
+        perPart.push({ label: part.label, outcome: await gate.run(part.input, thresholds) });
+      outcomes.push({ gate, outcome: combineOutcomes(perPart) });
     }
     const failed = outcomes.filter((o) => o.outcome.verdict === GateVerdict.FAIL);
     const to = failed.length ? S.REJECTED_BY_GATE : onPass;
@@ -201,19 +258,38 @@ export class PipelineStages {
   ): Promise<{ channel: ChannelEntity; policy: ChannelPolicy; input: ModelScreeningInput }> {
     const channel = await this.channels.get(edit.channelId);
     const policy = this.policies.forChannel(channel.name);
-    const source = edit.knowledgeSourceId ? await this.knowledge.get(edit.knowledgeSourceId) : null;
     const parent = await this.stacks.resolve({ channel: channel.name });
     return {
       channel,
       policy,
       input: {
         selfEdit: { lines: linesOf(edit) },
-        passage: { title: source?.title ?? '', text: source?.passage ?? '' },
+        passage: await this.passageOf(edit),
         protectedEntities: policy.protectedEntities,
         hyperparameters: edit.hyperparameters,
         parentFolders: parent.folders,
       },
     };
+  }
+
+  /**
+   * What the screening gates read: the edit against its passage; for a generator update, each kept self-edit
+   * against its own passage (one report per gate, its worst part deciding), since no one passage backs them all.
+   */
+  private async screeningParts(edit: SelfEditEntity, input: ModelScreeningInput): Promise<GatedPart[]> {
+    if (edit.kind !== SelfEditKind.generator) return [{ label: edit.id, input }];
+    const { parts } = await this.generators.forEdit(edit.id);
+    return parts.map((part) => ({
+      label: part.knowledgeSourceId,
+      input: { ...input, selfEdit: { lines: part.lines }, passage: part.passage },
+    }));
+  }
+
+  /** The passage the gates check an edit against; a generator update's are its round's passages. */
+  private async passageOf(edit: SelfEditEntity): Promise<{ title: string; text: string }> {
+    if (edit.kind === SelfEditKind.generator) return (await this.generators.forEdit(edit.id)).passage;
+    const source = edit.knowledgeSourceId ? await this.knowledge.get(edit.knowledgeSourceId) : null;
+    return { title: source?.title ?? '', text: source?.passage ?? '' };
   }
 
   /** The candidate of this run; a retried training stage finds the one it already recorded. */

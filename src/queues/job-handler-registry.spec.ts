@@ -40,6 +40,11 @@ class OtherHandlers {
   deliver() {
     return Promise.resolve('delivered');
   }
+
+  @JobHandler(JobName.RUN_SEAL_ROUND)
+  round() {
+    return Promise.resolve('round');
+  }
 }
 
 @Injectable()

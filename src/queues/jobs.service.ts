@@ -29,6 +29,7 @@ export class JobsService {
     @InjectQueue(QueueName.maintenance) maintenance: Queue,
     @InjectQueue(QueueName.pipeline) pipeline: Queue,
     @InjectQueue(QueueName.webhooks) webhooks: Queue,
+    @InjectQueue(QueueName.seal) seal: Queue,
     @InjectFlowProducer(PIPELINE_FLOW) private readonly flows: FlowProducer,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -36,6 +37,7 @@ export class JobsService {
       [QueueName.maintenance]: maintenance,
       [QueueName.pipeline]: pipeline,
       [QueueName.webhooks]: webhooks,
+      [QueueName.seal]: seal,
     };
   }
 

@@ -5,6 +5,8 @@ export enum QueueName {
   pipeline = 'pipeline',
   /** Outgoing webhooks, apart so that a slow receiver never holds up maintenance work. */
   webhooks = 'webhooks',
+  /** ReST-EM rounds, one at a time: a round uses every core it is given for minutes to hours. */
+  seal = 'seal',
 }
 
 /** Every job; each must have exactly one handler or the worker refuses to start. */
@@ -15,6 +17,7 @@ export enum JobName {
   TRAIN_CANDIDATE = 'train-candidate',
   EVALUATE_CANDIDATE = 'evaluate-candidate',
   DELIVER_REVIEW_WEBHOOK = 'deliver-review-webhook',
+  RUN_SEAL_ROUND = 'run-seal-round',
 }
 
 /** One pipeline run of one self-edit. */
@@ -31,6 +34,11 @@ export interface ReviewWebhookJob {
   body: string;
 }
 
+/** One ReST-EM round; a retry resumes the round from its checkpoint. */
+export interface SealRoundJob {
+  roundId: string;
+}
+
 /** The typed payload of each job. */
 export interface JobPayloads {
   [JobName.VERIFY_AUDIT_CHAIN]: { requestedBy: string };
@@ -39,6 +47,7 @@ export interface JobPayloads {
   [JobName.TRAIN_CANDIDATE]: PipelineJob;
   [JobName.EVALUATE_CANDIDATE]: PipelineJob;
   [JobName.DELIVER_REVIEW_WEBHOOK]: ReviewWebhookJob;
+  [JobName.RUN_SEAL_ROUND]: SealRoundJob;
 }
 
 /** Which queue carries each job. */
@@ -49,6 +58,7 @@ export const queueOfJob: Record<JobName, QueueName> = {
   [JobName.TRAIN_CANDIDATE]: QueueName.pipeline,
   [JobName.EVALUATE_CANDIDATE]: QueueName.pipeline,
   [JobName.DELIVER_REVIEW_WEBHOOK]: QueueName.webhooks,
+  [JobName.RUN_SEAL_ROUND]: QueueName.seal,
 };
 
 /** Retries with exponential backoff; an infrastructure failure never counts as success. */

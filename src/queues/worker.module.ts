@@ -16,6 +16,9 @@ import { PipelineProcessor } from 'src/pipeline/pipeline.processor';
 import { PipelineRecovery } from 'src/pipeline/pipeline-recovery';
 import { PipelineStages } from 'src/pipeline/pipeline.stages';
 import { PipelineModule } from 'src/pipeline/pipeline.module';
+import { SealModule } from 'src/seal/seal.module';
+import { SealProcessor } from 'src/seal/rounds/seal.processor';
+import { SealRoundJobs } from 'src/seal/rounds/seal-round.jobs';
 import { SelfEditsModule } from 'src/self-edits/self-edits.module';
 
 /** Loaded only in `worker` and `embedded` mode: queue consumers and the job handlers they dispatch to. */
@@ -28,6 +31,7 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
     InferenceModule,
     KnowledgeModule,
     PipelineModule,
+    SealModule,
     SelfEditsModule,
   ],
   providers: [
@@ -41,6 +45,8 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
     CandidateTrainer,
     PipelineRecovery,
     ReviewJobs,
+    SealRoundJobs,
+    SealProcessor,
   ],
 })
 export class WorkerModule {}

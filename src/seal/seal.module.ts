@@ -3,13 +3,32 @@ import { ChannelsModule } from 'src/channels/channels.module';
 import { InferenceModule } from 'src/inference/inference.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
 import { KnowledgeProposalsService } from 'src/seal/knowledge-proposals.service';
+import { GeneratorUpdates } from 'src/seal/rounds/generator-updates';
+import { SealRoundNotifications } from 'src/seal/rounds/seal-round-notifications';
+import { SealRoundsRepository } from 'src/seal/rounds/seal-rounds.repository';
+import { SealRoundsResolver } from 'src/seal/rounds/seal-rounds.resolver';
+import { SealRoundsService } from 'src/seal/rounds/seal-rounds.service';
 import { SealResolver } from 'src/seal/seal.resolver';
 import { SelfEditWriter } from 'src/seal/self-edit-writer';
 import { SelfEditsModule } from 'src/self-edits/self-edits.module';
 
-/** SEAL in the gateway: the model writes its own self-edits, which then go through the gated lifecycle. */
+/**
+ * SEAL in the gateway: the model writes its own self-edits, which then go through the gated lifecycle; ReST-EM
+ * rounds update the self-edit generator, and that update goes through the same lifecycle. The rounds' worker side
+ * (SealRoundJobs, SealProcessor) is loaded by WorkerModule.
+ */
 @Module({
   imports: [ChannelsModule, InferenceModule, KnowledgeModule, SelfEditsModule],
-  providers: [SelfEditWriter, KnowledgeProposalsService, SealResolver],
+  providers: [
+    SelfEditWriter,
+    KnowledgeProposalsService,
+    SealResolver,
+    SealRoundsRepository,
+    SealRoundsService,
+    SealRoundsResolver,
+    SealRoundNotifications,
+    GeneratorUpdates,
+  ],
+  exports: [SealRoundsRepository, SealRoundNotifications, GeneratorUpdates],
 })
 export class SealModule {}

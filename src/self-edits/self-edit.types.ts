@@ -1,12 +1,17 @@
 import { registerEnumType } from '@nestjs/graphql';
 
-/** The prompt family that produced a self-edit, or `manual` when a person wrote it. */
+/**
+ * The prompt family that produced a self-edit, or `manual` when a person wrote it. `generator` is a ReST-EM
+ * round's update of the self-edit generator: its content is the kept self-edits the generator was taught, and its
+ * candidate is the round's adapter (not trained again by the pipeline); only a round proposes one.
+ */
 export enum SelfEditKind {
   implications = 'implications',
   rewrite = 'rewrite',
   self_qa = 'self_qa',
   structured = 'structured',
   manual = 'manual',
+  generator = 'generator',
 }
 registerEnumType(SelfEditKind, { name: 'SelfEditKind' });
 

@@ -8,6 +8,8 @@ export enum SelfEditErrorCode {
   HYPERPARAMETERS_NOT_ALLOWED = 'HYPERPARAMETERS_NOT_ALLOWED',
   /** The model wrote no self-edit text from the passage (every sample was empty). */
   NO_SELF_EDIT_WRITTEN = 'NO_SELF_EDIT_WRITTEN',
+  /** A `generator` self-edit comes only from a ReST-EM round (startSealRound), never from a proposal. */
+  GENERATOR_ONLY_FROM_ROUND = 'GENERATOR_ONLY_FROM_ROUND',
 }
 
 export class SelfEditError extends defineDomainError<SelfEditErrorCode>('SelfEditError', {
@@ -16,4 +18,5 @@ export class SelfEditError extends defineDomainError<SelfEditErrorCode>('SelfEdi
   [SelfEditErrorCode.KNOWLEDGE_SOURCE_REQUIRED]: ErrorKind.BAD_USER_INPUT,
   [SelfEditErrorCode.HYPERPARAMETERS_NOT_ALLOWED]: ErrorKind.BAD_USER_INPUT,
   [SelfEditErrorCode.NO_SELF_EDIT_WRITTEN]: ErrorKind.UNAVAILABLE,
+  [SelfEditErrorCode.GENERATOR_ONLY_FROM_ROUND]: ErrorKind.BAD_USER_INPUT,
 }) {}

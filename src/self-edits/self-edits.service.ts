@@ -50,15 +50,27 @@ export class SelfEditsService {
 
   async propose(ctx: AuthContext, input: NewSelfEdit): Promise<SelfEditEntity> {
     ctx.assertCan(Action.create, Subject.SelfEdit, input);
+    if (input.kind === SelfEditKind.generator) {
+      throw new SelfEditError(
+        SelfEditErrorCode.GENERATOR_ONLY_FROM_ROUND,
+        'A generator update is the outcome of a ReST-EM round: start one with startSealRound',
+      );
+    }
     return this.proposeAs(ctx.actor, input, SelfEditOrigin.HUMAN);
   }
 
   /**
    * Stores a proposed edit in PROPOSED; it reaches a model only through the gated lifecycle. Self-edits the
-   * model generates itself (SEAL) come through here too, with origin GENERATED.
+   * model generates itself (SEAL) come through here too, with origin GENERATED. `alongside` runs in the
+   * transaction that stores the edit (e.g. linking it to the ReST-EM round it comes from).
    */
-  async proposeAs(actor: Actor, input: NewSelfEdit, origin: SelfEditOrigin): Promise<SelfEditEntity> {
-    const edit = await this.store(actor, input, origin);
+  async proposeAs(
+    actor: Actor,
+    input: NewSelfEdit,
+    origin: SelfEditOrigin,
+    alongside?: (manager: EntityManager, edit: SelfEditEntity) => Promise<void>,
+  ): Promise<SelfEditEntity> {
+    const edit = await this.store(actor, input, origin, alongside);
     await this.startPipeline(edit);
     return edit;
   }
@@ -97,10 +109,17 @@ export class SelfEditsService {
     }
   }
 
-  private async store(actor: Actor, input: NewSelfEdit, origin: SelfEditOrigin): Promise<SelfEditEntity> {
+  private async store(
+    actor: Actor,
+    input: NewSelfEdit,
+    origin: SelfEditOrigin,
+    alongside?: (manager: EntityManager, edit: SelfEditEntity) => Promise<void>,
+  ): Promise<SelfEditEntity> {
     if (!actor.id) throw new Error('A self-edit must be proposed by a principal');
     const proposedById = actor.id;
-    if (input.kind !== SelfEditKind.manual && !input.knowledgeSourceId) {
+    // A generator update comes from several passages: its round names them.
+    const fromOnePassage = input.kind !== SelfEditKind.manual && input.kind !== SelfEditKind.generator;
+    if (fromOnePassage && !input.knowledgeSourceId) {
       throw new SelfEditError(
         SelfEditErrorCode.KNOWLEDGE_SOURCE_REQUIRED,
         `A ${input.kind} self-edit is derived from a passage: give knowledgeSourceId`,
@@ -147,6 +166,7 @@ export class SelfEditsService {
           contentSha256: edit.contentSha256,
         },
       });
+      await alongside?.(manager, edit);
       return edit;
     });
   }

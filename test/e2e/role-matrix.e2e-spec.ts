@@ -12,6 +12,8 @@ import { codeOf, reasonOf, TestApp } from 'test/support/test-app';
 
 const { admin, ml_engineer: eng, compliance_reviewer: rev, auditor: aud, service: svc } = Role;
 const ALL = [admin, eng, rev, aud, svc];
+/** A round id that exists nowhere. */
+const NO_ROUND = '00000000-0000-4000-8000-000000000000';
 
 interface Fixture {
   channel: string;
@@ -173,6 +175,35 @@ const matrix: {
     allowed: [admin, eng],
     query: (f) =>
       `mutation { proposeSelfEdit(input: { channel: "${f.channel}", kind: manual, content: "x" }) { id } }`,
+  },
+  {
+    // An unknown channel: an allowed role passes the access checks and meets NOT_FOUND before any generation.
+    op: 'proposeKnowledge',
+    allowed: [admin, eng],
+    allowedReason: 'NOT_FOUND',
+    query: () =>
+      'mutation { proposeKnowledge(input: { channel: "nowhere", title: "T", passage: "A passage long enough to pass.", samples: 1 }) { selfEdits { id } } }',
+  },
+  { op: 'sealRounds', allowed: [admin, eng, rev, aud], query: () => '{ sealRounds { id } }' },
+  {
+    op: 'sealRound',
+    allowed: [admin, eng, rev, aud],
+    allowedReason: 'NOT_FOUND',
+    query: () => `{ sealRound(id: "${NO_ROUND}") { id } }`,
+  },
+  {
+    // The fixture passage has no questions, so an allowed role meets the round's own check and nothing runs.
+    op: 'startSealRound',
+    allowed: [admin, eng],
+    allowedReason: 'PASSAGE_WITHOUT_QUESTIONS',
+    query: (f) =>
+      `mutation { startSealRound(input: { channel: "${f.channel}", knowledgeSourceIds: ["${f.sourceId}"] }) { id } }`,
+  },
+  {
+    op: 'cancelSealRound',
+    allowed: [admin, eng],
+    allowedReason: 'NOT_FOUND',
+    query: () => `mutation { cancelSealRound(id: "${NO_ROUND}") { id } }`,
   },
 ];
 

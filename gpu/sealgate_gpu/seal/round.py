@@ -5,7 +5,7 @@ Run from gpu/: python3 -m sealgate_gpu.seal.round --model DIR [--adapter FOLDER 
     --work DIR [--k 5] [--seed 0] [--json]
 FILE.jsonl holds one passage per line: {"id", "title", "passage", "questions": [{"question", "answer",
 "aliases"}]}. Progress goes to stderr, one line per step; with --json the last stdout line is the summary, with
-`adapterDir`. Rerun with the same --work to resume: finished steps are not redone.
+`adapterDir` and `device`. Rerun with the same --work to resume: finished steps are not redone.
 """
 from __future__ import annotations
 
@@ -66,6 +66,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 3
     summary["adapterDir"] = os.path.abspath(rest.generator_folder(1))
+    summary["device"] = str(setup.device)
     if args.json:
         print(json.dumps(summary))
     return 0

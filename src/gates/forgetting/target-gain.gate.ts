@@ -21,7 +21,8 @@ export type TargetGainThresholds = z.infer<typeof thresholdsSchema>;
 
 /**
  * The SEAL reward: closed-book accuracy on the edit's own questions, candidate minus parent. An edit that
- * teaches nothing is flagged; with no questions known the gate passes and says so in its metrics.
+ * teaches nothing is flagged; with no questions known the gate passes and says so in its metrics. A change that
+ * teaches no passage (a ReST-EM generator update, `targetNotApplicable`) is not applicable and says why.
  */
 export class TargetGainGate extends ModelGateBase<CandidateEvaluationInput, TargetGainThresholds> {
   readonly name = 'target-gain';
@@ -34,6 +35,13 @@ export class TargetGainGate extends ModelGateBase<CandidateEvaluationInput, Targ
     t: TargetGainThresholds,
   ): Promise<ScreeningAssessment> {
     const questions = input.targetQuestions;
+    if (input.targetNotApplicable) {
+      return {
+        verdict: GateVerdict.PASS,
+        metrics: { questions: 0, skipped: 1, notApplicable: 1 },
+        evidence: { notApplicable: input.targetNotApplicable },
+      };
+    }
     if (questions.length === 0) {
       return {
         verdict: GateVerdict.PASS,
