@@ -40,6 +40,8 @@ interface Ticket extends PreparedRow, RowOptions {
   next: number;
   emitted: string;
   settled: boolean;
+  /** Lets go of the row's share of its signal's abort listener (see `watch`). */
+  detach?: () => void;
   resolve(result: GenerationResult): void;
   reject(err: unknown): void;
 }
@@ -96,24 +98,37 @@ export class ContinuousBatcher {
     if (this.closed) {
       throw new InferenceError(InferenceErrorCode.MODEL_UNAVAILABLE, 'the gateway is shutting down');
     }
+    const tickets: Ticket[] = [];
     const promises = rows.map(
       (prepared) =>
         new Promise<GenerationResult>((resolve, reject) => {
-          const ticket: Ticket = {
-            ...prepared,
-            cached: 0,
-            next: 0,
-            emitted: '',
-            settled: false,
-            resolve,
-            reject,
-          };
-          ticket.signal?.addEventListener('abort', () => this.cancelWaiting(ticket), { once: true });
-          this.waiting.push(ticket);
+          tickets.push({ ...prepared, cached: 0, next: 0, emitted: '', settled: false, resolve, reject });
         }),
     );
+    for (const [signal, group] of groupBySignal(tickets)) this.watch(signal, group);
+    this.waiting.push(...tickets.filter((t) => !t.settled));
     this.kick();
     return promises;
+  }
+
+  /**
+   * One abort listener per signal however many rows share it (a request of n rows, a stream), removed as soon
+   * as the last of those rows is settled: a long-lived signal never collects listeners.
+   */
+  private watch(signal: AbortSignal, group: Ticket[]): void {
+    if (signal.aborted) {
+      for (const t of group) this.settle(t, cancelled());
+      return;
+    }
+    const onAbort = () => {
+      for (const t of group) this.cancelWaiting(t);
+    };
+    let open = group.length;
+    const detach = () => {
+      if (--open === 0) signal.removeEventListener('abort', onAbort);
+    };
+    for (const t of group) t.detach = detach;
+    signal.addEventListener('abort', onAbort, { once: true });
   }
 
   /** Runs `work` with the session to itself, between two decode steps. */
@@ -283,6 +298,7 @@ export class ContinuousBatcher {
   private settle(t: Ticket, err?: unknown): void {
     if (t.settled) return;
     t.settled = true;
+    t.detach?.();
     if (err === undefined) t.resolve(resultOf(t.row));
     else t.reject(err);
   }
@@ -298,6 +314,17 @@ export class ContinuousBatcher {
   private report(kind: 'prefill' | 'decode', rows: number, started: number): void {
     this.options.onStep?.({ kind, rows, queued: this.waiting.length, ms: performance.now() - started });
   }
+}
+
+function groupBySignal(tickets: Ticket[]): Map<AbortSignal, Ticket[]> {
+  const groups = new Map<AbortSignal, Ticket[]>();
+  for (const t of tickets) {
+    if (!t.signal) continue;
+    const group = groups.get(t.signal);
+    if (group) group.push(t);
+    else groups.set(t.signal, [t]);
+  }
+  return groups;
 }
 
 function cancelled(): InferenceError {
