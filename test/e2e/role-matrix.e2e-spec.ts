@@ -169,6 +169,12 @@ const matrix: {
       'mutation { addKnowledgeSource(input: { title: "T", passage: "A passage long enough to pass." }) { id } }',
   },
   {
+    op: 'proposeKnowledge',
+    allowed: [admin, eng],
+    query: (f) =>
+      `mutation { proposeKnowledge(input: { channel: "${f.channel}", title: "T", passage: "A passage long enough to pass.", samples: 1 }) { knowledgeSource { id } } }`,
+  },
+  {
     op: 'proposeSelfEdit',
     allowed: [admin, eng],
     query: (f) =>
