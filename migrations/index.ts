@@ -2,6 +2,7 @@ import { InitialSchema1764032400000 } from 'migrations/1764032400000-initial-sch
 import { PipelineRuns1764046800000 } from 'migrations/1764046800000-pipeline-runs';
 import { LineageSigning1764054000000 } from 'migrations/1764054000000-lineage-signing';
 import { AdapterReverts1764061200000 } from 'migrations/1764061200000-adapter-reverts';
+import { ApiKeyLimits1764068400000 } from 'migrations/1764068400000-api-key-limits';
 
 /** Every migration, oldest first. Listed explicitly so a build never depends on a file glob. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   PipelineRuns1764046800000,
   LineageSigning1764054000000,
   AdapterReverts1764061200000,
+  ApiKeyLimits1764068400000,
 ];
