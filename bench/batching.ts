@@ -5,7 +5,7 @@
  * `--baseline-main`, a third gateway from another build (e.g. a copy of an older `dist/`) runs in the same
  * rotation, so a change to the batcher is compared against the old one in the same minutes.
  *
- *   npm run build && node dist/bench/batching.js [--clients 32] [--rounds 3] [--seconds 8]
+ *   npm run build && node dist/bench/batching.js [--clients 32] [--rounds 5] [--seconds 6]
  *       [--baseline-main /tmp/dist-before/src/main.js] [--out bench/batching.json]
  *
  * Requests, prompt and limits are those of bench/serving.ts (46 prompt tokens, max_tokens 64, temperature 0).
@@ -28,8 +28,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       clients: { type: 'string', default: '32' },
-      rounds: { type: 'string', default: '3' },
-      seconds: { type: 'string', default: '8' },
+      rounds: { type: 'string', default: '5' },
+      seconds: { type: 'string', default: '6' },
       'max-batch': { type: 'string', default: '32' },
       'baseline-main': { type: 'string' },
       out: { type: 'string', default: 'bench/batching.json' },
@@ -68,7 +68,12 @@ async function main(): Promise<void> {
       }
     }
     const mean = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const tokensPerSec = Object.fromEntries(Object.entries(windows).map(([k, xs]) => [k, mean(xs)]));
+    // Each round's own ratio compares windows seconds apart; their median shrugs off a round that the other
+    // work on the machine disturbed.
+    const roundGains = (name: string) =>
+      windows[name].map((v, i) => Number((v / windows.unbatched[i]).toFixed(2)));
     const result = {
       startedAt: new Date().toISOString(),
       machine: { cpus: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadavg() },
@@ -81,8 +86,12 @@ async function main(): Promise<void> {
       windows,
       tokensPerSec,
       batchingGain: Number((tokensPerSec.batched / tokensPerSec.unbatched).toFixed(2)),
+      batchingGainByRound: roundGains('batched'),
+      batchingGainMedian: median(roundGains('batched')),
       ...(tokensPerSec.baseline && {
         baselineGain: Number((tokensPerSec.baseline / tokensPerSec.unbatched).toFixed(2)),
+        baselineGainByRound: roundGains('baseline'),
+        baselineGainMedian: median(roundGains('baseline')),
       }),
     };
     writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
