@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     SERVING_MAX_QUEUE: '256',
   };
   const loadBefore = loadavg();
+  const startedAt = new Date().toISOString();
   const gateways: Record<string, Gateway> = {};
   try {
     gateways.unbatched = await startGateway({ ...limits, SERVING_MAX_BATCH: '1' });
@@ -75,7 +76,8 @@ async function main(): Promise<void> {
     const roundGains = (name: string) =>
       windows[name].map((v, i) => Number((v / windows.unbatched[i]).toFixed(2)));
     const result = {
-      startedAt: new Date().toISOString(),
+      startedAt,
+      finishedAt: new Date().toISOString(),
       machine: { cpus: cpus().length, loadavgBefore: loadBefore, loadavgAfter: loadavg() },
       setup: {
         clients,
