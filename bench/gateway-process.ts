@@ -18,8 +18,11 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** Starts `node dist/src/main.js embedded` with `env` on top of bench defaults, ready to serve channel `bench`. */
-export async function startGateway(env: Record<string, string>): Promise<Gateway> {
+/**
+ * Starts `node dist/src/main.js embedded` with `env` on top of bench defaults, ready to serve channel `bench`;
+ * `main` may name another build's entry point (an A/B run against an older build).
+ */
+export async function startGateway(env: Record<string, string>, main = MAIN): Promise<Gateway> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sealgate-bench-gw-'));
   const fullEnv = {
     ...process.env,
@@ -30,13 +33,13 @@ export async function startGateway(env: Record<string, string>): Promise<Gateway
     AUDIT_VERIFY_EVERY_MINUTES: '0',
     ...env,
   };
-  const token = execFileSync(process.execPath, [MAIN, 'bootstrap-admin', '--name', 'bench'], {
+  const token = execFileSync(process.execPath, [main, 'bootstrap-admin', '--name', 'bench'], {
     env: fullEnv,
     stdio: ['ignore', 'pipe', 'ignore'],
   })
     .toString()
     .trim();
-  const child = spawn(process.execPath, [MAIN, 'embedded'], {
+  const child = spawn(process.execPath, [main, 'embedded'], {
     env: fullEnv,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -3,6 +3,7 @@ import { PipelineRuns1764046800000 } from 'migrations/1764046800000-pipeline-run
 import { LineageSigning1764054000000 } from 'migrations/1764054000000-lineage-signing';
 import { AdapterReverts1764061200000 } from 'migrations/1764061200000-adapter-reverts';
 import { SealRounds1764068400000 } from 'migrations/1764068400000-seal-rounds';
+import { ApiKeyLimits1764072000000 } from 'migrations/1764072000000-api-key-limits';
 
 /** Every migration, oldest first. Listed explicitly so a build never depends on a file glob. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   LineageSigning1764054000000,
   AdapterReverts1764061200000,
   SealRounds1764068400000,
+  ApiKeyLimits1764072000000,
 ];

@@ -1,5 +1,6 @@
 import { ForbiddenError, subject as caslSubject } from '@casl/ability';
 import { Actor } from 'src/common/actor';
+import { ApiKeyLimits } from 'src/auth/api-key.entity';
 import { AppAbility } from 'src/auth/ability.factory';
 import { Action, Subject } from 'src/auth/policy';
 import { PrincipalEntity } from 'src/auth/principal.entity';
@@ -12,6 +13,8 @@ export class AuthContext {
     readonly requestId?: string,
     /** The API key this request came with (per-key limits count against it). */
     readonly apiKeyId?: string,
+    /** That key's own limits, as of this request's authentication (null fields: the gateway defaults). */
+    readonly keyLimits?: ApiKeyLimits,
   ) {}
 
   get actor(): Actor {

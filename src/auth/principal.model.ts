@@ -1,5 +1,5 @@
-import { Field, ID, ObjectType } from '@nestjs/graphql';
-import { ApiKeyEntity } from 'src/auth/api-key.entity';
+import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
+import { ApiKeyEntity, limitsOf } from 'src/auth/api-key.entity';
 import { PrincipalEntity } from 'src/auth/principal.entity';
 import { Role } from 'src/auth/role';
 
@@ -33,6 +33,24 @@ export class ApiKeyModel {
   @Field(() => Date, { nullable: true }) revokedAt!: Date | null;
   @Field(() => Date, { nullable: true }) lastUsedAt!: Date | null;
   @Field({ description: 'Neither revoked nor expired.' }) active!: boolean;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "This key's request rate (a token bucket refilled at this many per minute, holding up to this many or KEY_RATE_BURST, whichever is less); null: the gateway default (KEY_RATE_PER_SECOND, KEY_RATE_BURST).",
+  })
+  requestsPerMinute!: number | null;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "This key's limit on max_tokens per request; null: the gateway default (KEY_MAX_TOKENS_PER_REQUEST).",
+  })
+  maxTokensPerRequest!: number | null;
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "This key's limit on concurrent streams; null: the gateway default (KEY_MAX_CONCURRENT_STREAMS).",
+  })
+  maxConcurrentStreams!: number | null;
 
   static from(e: ApiKeyEntity, now = new Date()): ApiKeyModel {
     return Object.assign(new ApiKeyModel(), {
@@ -45,6 +63,7 @@ export class ApiKeyModel {
       revokedAt: e.revokedAt,
       lastUsedAt: e.lastUsedAt,
       active: !e.revokedAt && (!e.expiresAt || e.expiresAt > now),
+      ...limitsOf(e),
     });
   }
 }

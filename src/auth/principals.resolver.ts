@@ -2,6 +2,7 @@ import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ParseUUIDPipe } from '@nestjs/common';
 import { Auth, CheckPolicy } from 'src/auth/auth.decorators';
 import { AuthContext } from 'src/auth/auth-context';
+import { SetApiKeyLimitsArgs } from 'src/auth/dto/api-key-limits.args';
 import { CreateApiKeyInput, CreatePrincipalInput } from 'src/auth/dto/auth.inputs';
 import { Action, Subject } from 'src/auth/policy';
 import { ApiKeyModel, CreatedApiKeyModel, PrincipalModel } from 'src/auth/principal.model';
@@ -74,5 +75,21 @@ export class PrincipalsResolver {
     @Args('id', { type: () => ID }, ParseUUIDPipe) id: string,
   ): Promise<ApiKeyModel> {
     return ApiKeyModel.from(await this.service.revokeKey(auth, id));
+  }
+
+  @Mutation(() => ApiKeyModel, {
+    description:
+      "Sets a key's own limits (request rate, max_tokens per request, concurrent streams); a null or omitted limit goes back to the gateway default. Audited.",
+  })
+  @CheckPolicy(Action.update, Subject.ApiKey)
+  async setApiKeyLimits(@Auth() auth: AuthContext, @Args() args: SetApiKeyLimitsArgs): Promise<ApiKeyModel> {
+    const { apiKeyId, requestsPerMinute, maxTokensPerRequest, maxConcurrentStreams } = args;
+    return ApiKeyModel.from(
+      await this.service.setKeyLimits(auth, apiKeyId, {
+        requestsPerMinute: requestsPerMinute ?? null,
+        maxTokensPerRequest: maxTokensPerRequest ?? null,
+        maxConcurrentStreams: maxConcurrentStreams ?? null,
+      }),
+    );
   }
 }

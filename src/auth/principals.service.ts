@@ -6,7 +6,7 @@ import { CommonError } from 'src/common/errors/domain-error';
 import { TransactionRunner } from 'src/database/transaction-runner';
 import { AuditService } from 'src/audit/audit.service';
 import { AbilityFactory } from 'src/auth/ability.factory';
-import { ApiKeyEntity } from 'src/auth/api-key.entity';
+import { ApiKeyEntity, ApiKeyLimits, limitsOf } from 'src/auth/api-key.entity';
 import { newApiKeyToken, parseToken, tokenMatches } from 'src/auth/api-key-token';
 import { AuthContext } from 'src/auth/auth-context';
 import { AuthError, AuthErrorCode } from 'src/auth/auth.errors';
@@ -37,6 +37,7 @@ const keySnapshot = (k: ApiKeyEntity) => ({
   prefix: k.prefix,
   expiresAt: k.expiresAt,
   revokedAt: k.revokedAt,
+  ...limitsOf(k),
 });
 
 @Injectable()
@@ -68,7 +69,13 @@ export class PrincipalsService {
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
       await this.repository.touchKey(key.id, now);
     }
-    return new AuthContext(key.principal, this.abilities.forPrincipal(key.principal), requestId, key.id);
+    return new AuthContext(
+      key.principal,
+      this.abilities.forPrincipal(key.principal),
+      requestId,
+      key.id,
+      limitsOf(key),
+    );
   }
 
   async get(ctx: AuthContext, id: string): Promise<PrincipalEntity> {
@@ -146,6 +153,26 @@ export class PrincipalsService {
     });
   }
 
+  /** Sets (or, with null, clears) a key's own limits; KeyLimitsService applies them from the next request. */
+  async setKeyLimits(ctx: AuthContext, id: string, limits: ApiKeyLimits): Promise<ApiKeyEntity> {
+    return this.transactions.run(async (manager) => {
+      const key = await this.repository.findKeyById(id, manager);
+      if (!key) throw CommonError.notFound('ApiKey', id);
+      ctx.assertCan(Action.update, Subject.ApiKey, key);
+      const before = keySnapshot(key);
+      Object.assign(key, limitsOf(limits));
+      const saved = await this.repository.saveKey(manager, key);
+      await this.audit.append(manager, ctx.actor, {
+        action: 'api_key.limits_set',
+        subjectType: Subject.ApiKey,
+        subjectId: id,
+        before,
+        after: keySnapshot(saved),
+      });
+      return saved;
+    });
+  }
+
   /**
    * Creates the first admin and its key. Refuses when an admin already exists unless `force` is set (for a
    * lost key), so a leaked bootstrap command cannot mint admins on a running system.
@@ -212,6 +239,9 @@ export class PrincipalsService {
         expiresAt,
         revokedAt: null,
         lastUsedAt: null,
+        requestsPerMinute: null,
+        maxTokensPerRequest: null,
+        maxConcurrentStreams: null,
       }),
     );
     await this.audit.append(manager, actor, {

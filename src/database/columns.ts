@@ -13,7 +13,7 @@ export const JsonColumn = (opts: Pick<ColumnOptions, 'nullable'> = {}) =>
 export const TextColumn = (opts: Pick<ColumnOptions, 'nullable'> = {}) => Column({ type: 'text', ...opts });
 export const StringColumn = (length: number, opts: Pick<ColumnOptions, 'nullable' | 'unique'> = {}) =>
   Column({ type: 'varchar', length, ...opts });
-export const IntColumn = () => Column({ type: 'integer' });
+export const IntColumn = (opts: Pick<ColumnOptions, 'nullable'> = {}) => Column({ type: 'integer', ...opts });
 
 /** bigint comes back from pg as a string; the audit sequence is far below 2^53. */
 export const bigintAsNumber = {

@@ -32,7 +32,11 @@ export function columnsFor(queryRunner: QueryRunner) {
       length: String(length),
       ...nullable(isNullable),
     }),
-    int: (name: string): TableColumnOptions => ({ name, type: 'integer', isNullable: false }),
+    int: (name: string, isNullable?: boolean): TableColumnOptions => ({
+      name,
+      type: 'integer',
+      ...nullable(isNullable),
+    }),
     bigint: (name: string): TableColumnOptions => ({ name, type: 'bigint', isNullable: false }),
   };
 }

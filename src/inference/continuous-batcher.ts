@@ -7,7 +7,7 @@ import {
   Row,
 } from 'src/inference/generator';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
-import { gatherCache } from 'src/inference/kv-cache';
+import { gatherCache, KvArena, placeRow } from 'src/inference/kv-cache';
 import { KvCache, LlamaSession, LoraFeeds } from 'src/inference/llama-session';
 import { LoraAdapter } from 'src/inference/lora-adapter';
 import { sampleToken } from 'src/inference/sampling';
@@ -40,26 +40,38 @@ interface Ticket extends PreparedRow, RowOptions {
   next: number;
   emitted: string;
   settled: boolean;
+  /** Lets go of the row's share of its signal's abort listener (see `watch`). */
+  detach?: () => void;
   resolve(result: GenerationResult): void;
   reject(err: unknown): void;
 }
 
 /**
  * Continuous batching over one onnxruntime session. Requests join and leave between decode steps: waiting rows
- * are prefilled together (left-padded, each with its own adapter stack), their KV cache is merged into the
+ * are prefilled together (left-padded, each with its own adapter stack), their KV cache is moved into the
  * running batch's, and every decode step feeds one token per row; a finished or cancelled row leaves at once.
  * Work that needs the session alone (scoring) runs between steps. A row's tokens never depend on its
  * neighbours: padding is masked and LoRA factors are per row, so greedy output is the same as alone.
+ *
+ * The batch KV cache holds tens of megabytes at 32 rows, so it is not rebuilt each time somebody joins or
+ * leaves (which, under steady load, is nearly every step): a row that leaves frees its slot (row of the cache),
+ * and a joiner is written into a free slot in place. The cache is rebuilt (compacted) only when joiners do not
+ * fit the free slots, when too many slots stand empty, or when its leading columns have become padding for
+ * every row (see `needsCompaction`).
  */
 export class ContinuousBatcher {
   private readonly waiting: Ticket[] = [];
-  private active: Ticket[] = [];
+  /** Row b of the batch KV cache: its ticket, or null for a free slot (computed, masked, and ignored). */
+  private slots: (Ticket | null)[] = [];
   /** Rows taken from the queue whose prefill is running: no longer waiting, not yet in the batch. */
   private joining: Ticket[] = [];
   private readonly exclusiveWork: (() => Promise<void>)[] = [];
   private cache: KvCache | null = null;
   private cacheLength = 0;
+  private arena = new KvArena();
   private lora: LoraFeeds | null = null;
+  /** The adapter stacks `lora` was built for, slot by slot. */
+  private loraStacks: LoraAdapter[][] = [];
   private running: Promise<void> | null = null;
   private closed = false;
 
@@ -74,7 +86,7 @@ export class ContinuousBatcher {
   }
 
   get batchRows(): number {
-    return this.active.length + this.joining.length;
+    return this.liveRows() + this.joining.length;
   }
 
   get maxBatch(): number {
@@ -96,24 +108,37 @@ export class ContinuousBatcher {
     if (this.closed) {
       throw new InferenceError(InferenceErrorCode.MODEL_UNAVAILABLE, 'the gateway is shutting down');
     }
+    const tickets: Ticket[] = [];
     const promises = rows.map(
       (prepared) =>
         new Promise<GenerationResult>((resolve, reject) => {
-          const ticket: Ticket = {
-            ...prepared,
-            cached: 0,
-            next: 0,
-            emitted: '',
-            settled: false,
-            resolve,
-            reject,
-          };
-          ticket.signal?.addEventListener('abort', () => this.cancelWaiting(ticket), { once: true });
-          this.waiting.push(ticket);
+          tickets.push({ ...prepared, cached: 0, next: 0, emitted: '', settled: false, resolve, reject });
         }),
     );
+    for (const [signal, group] of groupBySignal(tickets)) this.watch(signal, group);
+    this.waiting.push(...tickets.filter((t) => !t.settled));
     this.kick();
     return promises;
+  }
+
+  /**
+   * One abort listener per signal however many rows share it (a request of n rows, a stream), removed as soon
+   * as the last of those rows is settled: a long-lived signal never collects listeners.
+   */
+  private watch(signal: AbortSignal, group: Ticket[]): void {
+    if (signal.aborted) {
+      for (const t of group) this.settle(t, cancelled());
+      return;
+    }
+    const onAbort = () => {
+      for (const t of group) this.cancelWaiting(t);
+    };
+    let open = group.length;
+    const detach = () => {
+      if (--open === 0) signal.removeEventListener('abort', onAbort);
+    };
+    for (const t of group) t.detach = detach;
+    signal.addEventListener('abort', onAbort, { once: true });
   }
 
   /** Runs `work` with the session to itself, between two decode steps. */
@@ -134,9 +159,8 @@ export class ContinuousBatcher {
     this.running ??= this.loop()
       .catch((err: unknown) => {
         // Only a bug gets here; fail what is in flight rather than leave callers waiting forever.
-        for (const t of [...this.active, ...this.waiting.splice(0)]) this.settle(t, err);
-        this.active = [];
-        this.cache = null;
+        for (const t of [...this.active(), ...this.waiting.splice(0)]) this.settle(t, err);
+        this.reset();
       })
       .finally(() => {
         this.running = null;
@@ -145,7 +169,17 @@ export class ContinuousBatcher {
   }
 
   private hasWork(): boolean {
-    return this.exclusiveWork.length > 0 || this.waiting.length > 0 || this.active.length > 0;
+    return this.exclusiveWork.length > 0 || this.waiting.length > 0 || this.liveRows() > 0;
+  }
+
+  private active(): Ticket[] {
+    return this.slots.filter((t): t is Ticket => t !== null);
+  }
+
+  private liveRows(): number {
+    let n = 0;
+    for (const t of this.slots) if (t) n++;
+    return n;
   }
 
   private async loop(): Promise<void> {
@@ -154,9 +188,9 @@ export class ContinuousBatcher {
       // requests are read (and join) while a batch is running instead of after it drains.
       await new Promise<void>((resolve) => setImmediate(resolve));
       for (let work = this.exclusiveWork.shift(); work; work = this.exclusiveWork.shift()) await work();
-      const joining = this.waiting.splice(0, Math.max(0, this.options.maxBatch - this.active.length));
+      const joining = this.waiting.splice(0, Math.max(0, this.options.maxBatch - this.liveRows()));
       this.joining = joining;
-      let prefilled: { cache: KvCache; length: number } | null = null;
+      let prefilled: KvCache | null = null;
       try {
         if (joining.length > 0) prefilled = await this.prefill(joining);
       } catch (err) {
@@ -164,22 +198,21 @@ export class ContinuousBatcher {
       }
       this.joining = [];
       try {
-        this.regroup(prefilled ? joining : [], prefilled);
-        if (this.active.length > 0) {
+        this.admit(prefilled ? joining : [], prefilled);
+        if (this.liveRows() > 0) {
           await this.decode();
-          this.regroup([], null);
+          this.release();
         }
       } catch (err) {
         // A failed decode step leaves no usable cache: every row in flight fails with it.
-        for (const t of [...this.active, ...joining]) this.settle(t, err);
-        this.active = [];
-        this.cache = null;
-        this.lora = null;
+        for (const t of [...this.active(), ...joining]) this.settle(t, err);
+        this.reset();
       }
     }
   }
 
-  private async prefill(joining: Ticket[]): Promise<{ cache: KvCache; length: number }> {
+  /** Prefills the joiners together: their own cache, right-aligned to the longest prompt. */
+  private async prefill(joining: Ticket[]): Promise<KvCache> {
     const spec = this.session.spec;
     const width = Math.max(...joining.map((t) => t.row.prompt.length));
     const pad = (t: Ticket) => width - t.row.prompt.length;
@@ -198,32 +231,41 @@ export class ContinuousBatcher {
         return this.take(t, logits, (b * width + width - 1) * spec.vocabSize);
       }),
     );
-    return { cache: present, length: width };
+    return present;
   }
 
+  /** One token for every slot; a free slot is fed padding that attends only to itself, and its output is dropped. */
   private async decode(): Promise<void> {
     const length = this.cacheLength;
+    const spec = this.session.spec;
+    const padId = spec.padId;
     const started = performance.now();
     const { logits, present } = await this.session.forward({
-      inputIds: this.active.map((t) => [t.next]),
-      attentionMask: this.active.map((t) => [
-        ...Array<number>(length - t.cached).fill(0),
-        ...Array<number>(t.cached + 1).fill(1),
-      ]),
-      positionIds: this.active.map((t) => [t.cached]),
+      inputIds: this.slots.map((t) => [t ? t.next : padId]),
+      attentionMask: this.slots.map((t) => {
+        const real = t ? t.cached + 1 : 1;
+        return [...Array<number>(length + 1 - real).fill(0), ...Array<number>(real).fill(1)];
+      }),
+      positionIds: this.slots.map((t) => [t ? t.cached : 0]),
       past: this.cache,
       lora: this.lora!,
+      present: this.arena.present(
+        this.cache!.length,
+        [this.slots.length, spec.kvHeads, length + 1, spec.headDim],
+        this.cache,
+      ),
     });
-    this.report('decode', this.active.length, started);
+    this.report('decode', this.liveRows(), started);
     this.cache = present;
     this.cacheLength = length + 1;
     const vocab = this.session.spec.vocabSize;
-    await Promise.all(
-      this.active.map((t, b) => {
-        t.cached += 1;
-        return this.take(t, logits, b * vocab);
-      }),
-    );
+    const taken: Promise<void>[] = [];
+    this.slots.forEach((t, b) => {
+      if (!t) return;
+      t.cached += 1;
+      taken.push(this.take(t, logits, b * vocab));
+    });
+    await Promise.all(taken);
   }
 
   /** Samples a row's next token from its logits and takes it in; a finished row is answered at once. */
@@ -237,37 +279,95 @@ export class ContinuousBatcher {
     if (t.row.done) this.settle(t);
   }
 
+  /** Frees the slots of rows that finished or were cancelled (nothing is copied); an empty batch is dropped. */
+  private release(): void {
+    this.slots = this.slots.map((t) => (t && this.isLive(t) ? t : null));
+    if (this.liveRows() === 0) this.reset();
+  }
+
   /**
-   * The batch after a step: running rows that are not finished or cancelled, then the rows just prefilled, in
-   * one cache right-aligned to the longest of them. Nothing is copied when nobody joined or left.
+   * Takes the rows just prefilled into the batch: each into a free slot in place when they all fit (the cache
+   * is long enough for their prompts and there are free slots for all), otherwise by rebuilding the cache from
+   * the running rows and the joiners; the cache is also rebuilt when it has become wasteful.
    */
-  private regroup(joining: Ticket[], prefilled: { cache: KvCache; length: number } | null): void {
-    const live = (t: Ticket) => {
-      if (t.signal?.aborted) this.settle(t, cancelled());
-      return !t.settled;
-    };
-    const kept = this.active.map((t, index) => ({ t, index })).filter(({ t }) => live(t));
-    const joined = joining.map((t, index) => ({ t, index })).filter(({ t }) => live(t));
-    if (kept.length === this.active.length && joined.length === 0) return;
-    this.active = [...kept, ...joined].map(({ t }) => t);
-    if (this.active.length === 0) {
-      this.cache = null;
-      this.cacheLength = 0;
-      this.lora = null;
-      return;
+  private admit(joining: Ticket[], prefilled: KvCache | null): void {
+    this.release();
+    const joined = joining.map((t, index) => ({ t, index })).filter(({ t }) => this.isLive(t));
+    const free = this.slots.flatMap((t, b) => (t ? [] : [b]));
+    const fits =
+      this.cache !== null &&
+      joined.length <= free.length &&
+      joined.every(({ t }) => t.cached <= this.cacheLength);
+    if (fits && !this.needsCompaction(joined.map(({ t }) => t))) {
+      joined.forEach(({ t, index }, k) => {
+        placeRow(this.cache!, free[k], prefilled!, index, t.cached);
+        this.slots[free[k]] = t;
+      });
+    } else {
+      const kept = this.slots.flatMap((t, index) => (t ? [{ t, index }] : []));
+      this.slots = [...kept, ...joined].map(({ t }) => t);
+      if (this.slots.length === 0) return this.reset();
+      const length = Math.max(...this.slots.map((t) => t!.cached));
+      if (kept.length === 0 && joined.length === prefilled![0].dims[0]) {
+        // A new batch of exactly the prefilled rows: their cache is already the batch's.
+        this.cache = prefilled;
+        this.cacheLength = length;
+        return this.refreshLora();
+      }
+      const rowsOf = (xs: { t: Ticket; index: number }[]) =>
+        xs.map(({ t, index }) => ({ index, tokens: t.cached }));
+      this.cache = gatherCache(
+        [
+          ...(kept.length > 0 ? [{ cache: this.cache!, rows: rowsOf(kept) }] : []),
+          ...(joined.length > 0 ? [{ cache: prefilled!, rows: rowsOf(joined) }] : []),
+        ],
+        length,
+      );
+      this.cacheLength = length;
     }
-    const length = Math.max(...this.active.map((t) => t.cached));
-    const rowsOf = (xs: { t: Ticket; index: number }[]) =>
-      xs.map(({ t, index }) => ({ index, tokens: t.cached }));
-    this.cache = gatherCache(
-      [
-        ...(kept.length > 0 ? [{ cache: this.cache!, rows: rowsOf(kept) }] : []),
-        ...(joined.length > 0 ? [{ cache: prefilled!.cache, rows: rowsOf(joined) }] : []),
-      ],
-      length,
-    );
-    this.cacheLength = length;
-    this.lora = this.session.loraFeeds(this.active.map((t) => t.adapters));
+    this.refreshLora();
+  }
+
+  /**
+   * Whether rebuilding the cache pays: a rebuild copies the whole cache once, while a free slot costs a row's
+   * share of every step and a column of padding every row's share of attention and of the cache copy inside
+   * the forward pass. So: more than a quarter of the slots free after the joiners are placed, or more leading
+   * columns of padding for every row than an eighth of the cache (at least 8).
+   */
+  private needsCompaction(joiners: Ticket[]): boolean {
+    const rows = [...this.active(), ...joiners];
+    if (rows.length === 0) return false;
+    const freeAfter = this.slots.length - rows.length;
+    if (freeAfter > Math.max(1, Math.floor(this.slots.length / 4))) return true;
+    const longest = Math.max(...rows.map((t) => t.cached));
+    return this.cacheLength - longest > Math.max(8, Math.ceil(this.cacheLength / 8));
+  }
+
+  /** Rebuilds the LoRA inputs when a slot's adapter stack changed (a free slot runs on no adapter). */
+  private refreshLora(): void {
+    const stacks = this.slots.map((t) => t?.adapters ?? []);
+    const same =
+      this.lora !== null &&
+      stacks.length === this.loraStacks.length &&
+      stacks.every((stack, b) => sameStack(stack, this.loraStacks[b]));
+    if (same) return;
+    this.lora = this.session.loraFeeds(stacks);
+    this.loraStacks = stacks;
+  }
+
+  /** False for a row that is done (finished, failed, or cancelled: settled here if its signal aborted). */
+  private isLive(t: Ticket): boolean {
+    if (t.signal?.aborted) this.settle(t, cancelled());
+    return !t.settled;
+  }
+
+  private reset(): void {
+    this.arena = new KvArena(); // an idle batcher holds no cache memory
+    this.slots = [];
+    this.cache = null;
+    this.cacheLength = 0;
+    this.lora = null;
+    this.loraStacks = [];
   }
 
   private emit(t: Ticket): void {
@@ -283,6 +383,7 @@ export class ContinuousBatcher {
   private settle(t: Ticket, err?: unknown): void {
     if (t.settled) return;
     t.settled = true;
+    t.detach?.();
     if (err === undefined) t.resolve(resultOf(t.row));
     else t.reject(err);
   }
@@ -298,6 +399,21 @@ export class ContinuousBatcher {
   private report(kind: 'prefill' | 'decode', rows: number, started: number): void {
     this.options.onStep?.({ kind, rows, queued: this.waiting.length, ms: performance.now() - started });
   }
+}
+
+function sameStack(a: LoraAdapter[], b: LoraAdapter[]): boolean {
+  return a.length === b.length && a.every((adapter, i) => adapter === b[i]);
+}
+
+function groupBySignal(tickets: Ticket[]): Map<AbortSignal, Ticket[]> {
+  const groups = new Map<AbortSignal, Ticket[]>();
+  for (const t of tickets) {
+    if (!t.signal) continue;
+    const group = groups.get(t.signal);
+    if (group) group.push(t);
+    else groups.set(t.signal, [t]);
+  }
+  return groups;
 }
 
 function cancelled(): InferenceError {

@@ -95,12 +95,15 @@ export class InferenceThread implements EngineClient {
   ): Promise<EngineResult[]> {
     const id = this.nextId++;
     const result = this.request<EngineResult[]>(id, { type: 'generate', id, rows, stream: !!onText }, onText);
-    if (signal) {
-      const cancel = () => this.worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
-      if (signal.aborted) cancel();
-      else signal.addEventListener('abort', cancel, { once: true });
+    if (!signal) return result;
+    const cancel = () => this.worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
+    if (signal.aborted) {
+      cancel();
+      return result;
     }
-    return result;
+    signal.addEventListener('abort', cancel, { once: true });
+    // The signal may outlive the request (a caller's long-lived controller): let go of it once answered.
+    return result.finally(() => signal.removeEventListener('abort', cancel));
   }
 
   score(texts: string[], adapterFolders: string[]): Promise<ScoreResult[]> {

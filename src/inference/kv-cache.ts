@@ -48,3 +48,56 @@ export function gatherCache(parts: CacheRows[], length: number): KvCache {
   }
   return out;
 }
+
+/**
+ * Writes row `index` of `source` (its last `tokens` columns) into row `slot` of `target` in place,
+ * right-aligned, and zeroes the columns before it: whatever the slot held before is gone.
+ */
+export function placeRow(
+  target: KvCache,
+  slot: number,
+  source: KvCache,
+  index: number,
+  tokens: number,
+): void {
+  for (let t = 0; t < target.length; t++) {
+    const [, heads, length, headDim] = target[t].dims;
+    const sourceLength = source[t].dims[2];
+    if (tokens > length || tokens > sourceLength) {
+      throw new Error(`row of ${tokens} tokens does not fit a cache of ${Math.min(length, sourceLength)}`);
+    }
+    const into = target[t].data as Float32Array;
+    const values = source[t].data as Float32Array;
+    for (let h = 0; h < heads; h++) {
+      const row = (slot * heads + h) * length * headDim;
+      const to = row + (length - tokens) * headDim;
+      into.fill(0, row, to);
+      const from = ((index * heads + h) * sourceLength + sourceLength - tokens) * headDim;
+      into.set(values.subarray(from, from + tokens * headDim), to);
+    }
+  }
+}
+
+/**
+ * Memory for the batch KV cache across decode steps: two sets of buffers used in turn, so that each step's
+ * forward pass writes its present cache into the set that does not hold its past one. Without it every step
+ * allocates the whole cache anew (tens of megabytes at 32 rows) and copies it out of onnxruntime, and the
+ * garbage collector then reclaims as much. A set grows (by a quarter over what is asked) when a step needs
+ * more than it holds.
+ */
+export class KvArena {
+  private readonly sets: ArrayBuffer[][] = [[], []];
+
+  /** `count` tensors of `dims` on the set that does not back `past`. */
+  present(count: number, dims: [number, number, number, number], past: KvCache | null): KvCache {
+    const size = dims[0] * dims[1] * dims[2] * dims[3];
+    const busy = past?.[0] ? (past[0].data as Float32Array).buffer : null;
+    const set = this.sets[this.sets[0][0] !== undefined && this.sets[0][0] === busy ? 1 : 0];
+    const out: KvCache = [];
+    for (let t = 0; t < count; t++) {
+      if (!set[t] || set[t].byteLength < size * 4) set[t] = new ArrayBuffer(Math.ceil(size * 1.25) * 4);
+      out.push(new ort.Tensor('float32', new Float32Array(set[t], 0, size), dims));
+    }
+    return out;
+  }
+}

@@ -39,8 +39,9 @@ return 1
 const STREAM_LEASE_MS = 10 * 60_000;
 
 /**
- * Limits per API key, from configuration: request rate (token bucket), tokens per request and concurrent
- * streams. Counted in Redis so every api replica sees the same numbers.
+ * Limits per API key: request rate (token bucket), tokens per request and concurrent streams. Each is the key's
+ * own override where an admin set one (setApiKeyLimits), else the configured default (KEY_*). Counted in Redis
+ * so every api replica sees the same numbers.
  */
 @Injectable()
 export class KeyLimitsService implements OnModuleDestroy {
@@ -55,37 +56,36 @@ export class KeyLimitsService implements OnModuleDestroy {
 
   /** Takes one request from the key's bucket, or refuses with RATE_LIMITED and when to retry. */
   async takeRequest(auth: AuthContext): Promise<void> {
-    const rate = this.config.KEY_RATE_PER_SECOND;
-    const burst = this.config.KEY_RATE_BURST;
+    const { rate, burst, limit } = this.rateOf(auth);
     const waitMs = Number(await this.redis.eval(TAKE_TOKEN, 1, this.key(auth, 'rate'), rate, burst));
     if (waitMs > 0) {
       throw new ServingError(
         ServingErrorCode.RATE_LIMITED,
-        `rate limit of ${rate} requests/s (burst ${burst}) per API key reached; retry in ${Math.ceil(waitMs / 1000)} s`,
-        {
-          limit: 'KEY_RATE_PER_SECOND',
-          ratePerSecond: rate,
-          burst,
-          retryAfterSeconds: Math.ceil(waitMs / 1000),
-        },
+        `rate limit of ${+rate.toFixed(4)} requests/s (burst ${burst}) for this API key reached; retry in ${Math.ceil(waitMs / 1000)} s`,
+        { limit, ratePerSecond: rate, burst, retryAfterSeconds: Math.ceil(waitMs / 1000) },
       );
     }
   }
 
-  checkMaxTokens(maxTokens: number): void {
-    const limit = this.config.KEY_MAX_TOKENS_PER_REQUEST;
+  checkMaxTokens(auth: AuthContext, maxTokens: number): void {
+    const own = auth.keyLimits?.maxTokensPerRequest ?? null;
+    const limit = own ?? this.config.KEY_MAX_TOKENS_PER_REQUEST;
     if (maxTokens > limit) {
       throw new ServingError(
         ServingErrorCode.MAX_TOKENS_EXCEEDED,
         `max_tokens ${maxTokens} is over the per-request limit of ${limit} for this API key`,
-        { limit: 'KEY_MAX_TOKENS_PER_REQUEST', maxTokens: limit },
+        {
+          limit: own === null ? 'KEY_MAX_TOKENS_PER_REQUEST' : 'apiKey.maxTokensPerRequest',
+          maxTokens: limit,
+        },
       );
     }
   }
 
   /** Holds one of the key's stream places until the returned release is called. */
   async openStream(auth: AuthContext): Promise<() => Promise<void>> {
-    const max = this.config.KEY_MAX_CONCURRENT_STREAMS;
+    const own = auth.keyLimits?.maxConcurrentStreams ?? null;
+    const max = own ?? this.config.KEY_MAX_CONCURRENT_STREAMS;
     const key = this.key(auth, 'streams');
     const lease = randomUUID();
     const granted = Number(await this.redis.eval(OPEN_STREAM, 1, key, max, STREAM_LEASE_MS, lease));
@@ -93,7 +93,11 @@ export class KeyLimitsService implements OnModuleDestroy {
       throw new ServingError(
         ServingErrorCode.TOO_MANY_STREAMS,
         `this API key already has ${max} concurrent streams open (the limit); close one or retry later`,
-        { limit: 'KEY_MAX_CONCURRENT_STREAMS', maxStreams: max, retryAfterSeconds: 1 },
+        {
+          limit: own === null ? 'KEY_MAX_CONCURRENT_STREAMS' : 'apiKey.maxConcurrentStreams',
+          maxStreams: max,
+          retryAfterSeconds: 1,
+        },
       );
     }
     let released = false;
@@ -102,6 +106,26 @@ export class KeyLimitsService implements OnModuleDestroy {
       released = true;
       // A lease that cannot be removed (Redis gone, shutting down) lapses on its own: never fail the request.
       await this.redis.zrem(key, lease).catch(() => undefined);
+    };
+  }
+
+  /**
+   * The key's token bucket: its own requests per minute R refill R/60 a second into a bucket of at most R or
+   * KEY_RATE_BURST requests, whichever is less (so a low R never allows a burst above it); else the defaults.
+   */
+  private rateOf(auth: AuthContext): { rate: number; burst: number; limit: string } {
+    const perMinute = auth.keyLimits?.requestsPerMinute ?? null;
+    if (perMinute === null) {
+      return {
+        rate: this.config.KEY_RATE_PER_SECOND,
+        burst: this.config.KEY_RATE_BURST,
+        limit: 'KEY_RATE_PER_SECOND',
+      };
+    }
+    return {
+      rate: perMinute / 60,
+      burst: Math.min(perMinute, this.config.KEY_RATE_BURST),
+      limit: 'apiKey.requestsPerMinute',
     };
   }
 

@@ -75,7 +75,7 @@ export class ServingService {
   async generate(auth: AuthContext, request: ServingRequest): Promise<ServingOutcome> {
     try {
       await this.limits.takeRequest(auth);
-      this.limits.checkMaxTokens(request.params.maxTokens);
+      this.limits.checkMaxTokens(auth, request.params.maxTokens);
       const release = request.onText ? await this.limits.openStream(auth) : null;
       try {
         return await this.run(request);

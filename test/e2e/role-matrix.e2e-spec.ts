@@ -159,6 +159,12 @@ const matrix: {
     query: (f, role) => `mutation { revokeApiKey(id: "${f.ownKeyId[role]}") { id } }`,
   },
   {
+    op: 'setApiKeyLimits',
+    allowed: [admin],
+    query: (f, role) =>
+      `mutation { setApiKeyLimits(apiKeyId: "${f.ownKeyId[role]}", maxTokensPerRequest: 64) { id } }`,
+  },
+  {
     op: 'createChannel',
     allowed: [admin],
     query: (_f, role) =>

@@ -77,6 +77,45 @@ describe('continuous batching on the real model', () => {
     expect(results.some((r) => r.tokenIds.length > 10)).toBe(true);
   });
 
+  it('stays token-identical under churn: rows leave mid-batch, joiners take their slots, cancelled rows leave holes', async () => {
+    const prompts = [
+      'The',
+      'Passage:\nKelan',
+      "Let's repeat the following text exactly.\nText:\nQuay is a fishing town.\n\nRepeat:\n",
+    ];
+    const requests: GenerationRequest[] = Array.from({ length: 24 }, (_, i) => ({
+      prompt: prompts[i % prompts.length],
+      adapters: i % 8 === 7 ? [a1] : [], // mostly the base model (shared zero LoRA inputs), now and then not
+      params: greedy(3 + ((i * 11) % 29)),
+    }));
+    const alone: GenerationResult[] = [];
+    for (const r of requests) alone.push((await generateBatch(session, tokenizer, [r]))[0]);
+
+    const steps: { kind: string; rows: number }[] = [];
+    const b = new ContinuousBatcher(session, tokenizer, { maxBatch: 8, onStep: (s) => steps.push(s) });
+    const together: Promise<GenerationResult | null>[] = [];
+    const controllers: AbortController[] = [];
+    for (const [i, r] of requests.entries()) {
+      const controller = new AbortController();
+      controllers.push(controller);
+      const [result] = b.enqueue([{ ...(await b.prepare(r)), signal: controller.signal }]);
+      together.push(result.catch(() => null)); // a cancelled row rejects; it is not compared
+      if (i % 4 === 3) await sleep(10);
+      if (i % 5 === 4) controllers[i - 2].abort(); // a running row goes away
+    }
+    const results = await Promise.all(together);
+    for (const [i, r] of results.entries()) {
+      if (controllers[i].signal.aborted) continue;
+      expect({ i, tokens: r?.tokenIds, finish: r?.finishReason }).toEqual({
+        i,
+        tokens: alone[i].tokenIds,
+        finish: alone[i].finishReason,
+      });
+    }
+    expect(results.filter((r) => r === null).length).toBeGreaterThan(0);
+    expect(steps.some((s) => s.kind === 'decode' && s.rows > 4)).toBe(true);
+  });
+
   it('streams text in order and in full, holding back what may become a stop string', async () => {
     const b = batcher(4);
     const request: GenerationRequest = {

@@ -1,6 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Tokenizer } from 'tokenizers';
+import { ByteLevelDecoder } from 'src/inference/byte-level-decoder';
+import { seededRandom } from 'src/inference/sampling';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
 import { MODEL_DIR } from 'test/support/model-files';
 
@@ -68,5 +71,30 @@ describe('tokenizer: the gateway and the trainer agree', () => {
     for (const text of corpus().slice(0, 50)) {
       expect(await tokenizer.decode(await tokenizer.encode(text))).toBe(text);
     }
+  });
+
+  it('decodes in JavaScript exactly as the tokenizers library does: any ids, split characters, special tokens', async () => {
+    const path = join(MODEL_DIR, 'tokenizer.json');
+    const library = Tokenizer.fromFile(path);
+    const decoder = ByteLevelDecoder.fromFile(path)!;
+    expect(decoder).not.toBeNull();
+    const random = seededRandom(7);
+    const sequences: number[][] = [];
+    // Every id alone (partial UTF-8 bytes included), ids beyond the vocabulary, then random sequences.
+    for (let id = 0; id < 2245; id++) sequences.push([id]);
+    for (let n = 0; n < 3000; n++) {
+      sequences.push(
+        Array.from({ length: 1 + Math.floor(random() * 40) }, () => Math.floor(random() * 2240)),
+      );
+    }
+    // Prefixes of real texts' ids, as a stream decodes them token by token (multi-byte characters split).
+    for (const text of ['\uFEFFa byte order mark first', ...corpus().slice(0, 40)]) {
+      const ids = (await library.encode(text)).getIds();
+      for (let k = 1; k <= ids.length; k++) sequences.push(ids.slice(0, k));
+    }
+    const expected = await Promise.all(sequences.map((ids) => library.decode(ids, true)));
+    const mismatches = sequences.filter((ids, i) => decoder.decode(ids) !== expected[i]);
+    expect(mismatches.slice(0, 5)).toEqual([]);
+    expect(expected.some((t) => t.includes('\uFFFD'))).toBe(true); // split characters were exercised
   });
 });
