@@ -25,6 +25,9 @@ LABELS = {
     "seal2": "SEAL, 2 ReST-EM rounds",
 }
 
+# Rows of the table only: the model after ReST-EM rounds, before any update on the evaluation passage.
+BASE_AFTER_ROUND = {f"seal{r}Base": f"model after {r} ReST-EM round(s), no update" for r in range(1, 6)}
+
 
 def knowledge_chart(result: Dict[str, Any], path: str) -> None:
     names = [n for n in LABELS if n in result["conditions"]]
@@ -34,8 +37,8 @@ def knowledge_chart(result: Dict[str, Any], path: str) -> None:
     fig, ax = plt.subplots(figsize=(8, 4.2))
     colors = ["#9e9e9e", "#90a4ae"] + ["#4e79a7"] * 3 + ["#e15759", "#b8312f"]
     bars = ax.bar(range(len(names)), means, yerr=[lo, hi], capsize=4, color=colors[: len(names)])
-    for bar, m in zip(bars, means):
-        ax.text(bar.get_x() + bar.get_width() / 2, m + 1.5, f"{m:.1f}", ha="center", va="bottom", fontsize=9)
+    for bar, m, up in zip(bars, means, hi):
+        ax.text(bar.get_x() + bar.get_width() / 2, m + up + 1, f"{m:.1f}", ha="center", va="bottom", fontsize=9)
     ax.set_xticks(range(len(names)))
     ax.set_xticklabels([LABELS[n] for n in names], rotation=20, ha="right", fontsize=9)
     ax.set_ylabel("closed-book accuracy on the passage's questions (%)")
@@ -88,7 +91,7 @@ def knowledge_table(result: Dict[str, Any]) -> str:
         c = result["conditions"].get(n)
         if c is None:
             continue
-        rows.append(f"| {LABELS.get(n, n)} | {c['mean'] * 100:.1f}% | {c['ci95'][0] * 100:.1f}-"
+        rows.append(f"| {LABELS.get(n) or BASE_AFTER_ROUND.get(n, n)} | {c['mean'] * 100:.1f}% | {c['ci95'][0] * 100:.1f}-"
                     f"{c['ci95'][1] * 100:.1f}% | {c['n']} |")
     return "\n".join(rows)
 
