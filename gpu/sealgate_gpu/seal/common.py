@@ -7,10 +7,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict
-from typing import Any, Dict, List, Optional, Sequence, Tuple
-
-import torch
+from typing import Any, Dict, Optional, Sequence
 
 from ..device import configure_threads, device_info, select_device
 from ..evaluate import read_jsonl
@@ -20,7 +17,7 @@ from ..training import TrainParams
 from ..world.tokenizer import Tokenizer
 from .self_edits import Passage
 
-# SEAL's inner update for knowledge incorporation, as ../shared/DESIGN.md summarises it: LoRA r 32, alpha 64
+# SEAL's inner update for knowledge incorporation: LoRA r 32, alpha 64
 # on q and v, lr 1e-3, 10 epochs; one sequence per optimizer step, so every self-edit line is a step of its own.
 SEAL_INNER_UPDATE = TrainParams(
     lora=LoraConfig(r=32, lora_alpha=64.0, target_modules=["q_proj", "v_proj"]),
@@ -102,33 +99,8 @@ class Checkpoint:
         return value
 
 
-def settings_key(settings: Dict[str, Any]) -> str:
-    return "-".join(f"{k}{v}" for k, v in sorted(settings.items()) if not isinstance(v, (dict, list)))
-
-
 def write_json(path: str, obj: Any) -> None:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(obj, f, indent=2)
         f.write("\n")
-
-
-def params_dict(p: TrainParams) -> Dict[str, Any]:
-    d = asdict(p)
-    d["lora"] = p.lora.to_peft_dict()
-    return d
-
-
-def seeded(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-def split(values: List[float], sizes: List[int]) -> List[List[float]]:
-    out, at = [], 0
-    for n in sizes:
-        out.append(values[at:at + n])
-        at += n
-    return out
-
-
-Pair = Tuple[Passage, str]
