@@ -6,9 +6,7 @@ import json
 import os
 from typing import Dict, Iterable, List, Optional, Sequence
 
-import torch
-
-from .model import LlamaForCausalLM, greedy_generate
+from .model import LlamaForCausalLM, greedy_rows
 from .world.faithfulness import line_faithful, mention_of
 from .world.render import prompt
 from .world.templates import answer_matches
@@ -20,7 +18,6 @@ def read_jsonl(path: str) -> List[Dict[str, object]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-@torch.no_grad()
 def generate_texts(
     model: LlamaForCausalLM,
     tok: Tokenizer,
@@ -29,24 +26,10 @@ def generate_texts(
     batch_size: int = 32,
 ) -> List[str]:
     """Greedy continuations of ``prompts`` (left-padded batches), cut at </s>."""
-    was_training = model.training
-    model.eval()
-    device = model.model.embed_tokens.weight.device
     out: List[str] = []
     for i in range(0, len(prompts), batch_size):
         encoded = [tok.encode(p) for p in prompts[i:i + batch_size]]
-        width = max(len(e) for e in encoded)
-        ids = torch.full((len(encoded), width), int(tok.pad_id or 0), dtype=torch.long)
-        attn = torch.zeros_like(ids)
-        for j, e in enumerate(encoded):
-            ids[j, width - len(e):] = torch.tensor(e)
-            attn[j, width - len(e):] = 1
-        new = greedy_generate(model, ids.to(device), max_new_tokens, attn.to(device)).tolist()
-        for row in new:
-            if tok.eos_id in row:
-                row = row[:row.index(tok.eos_id)]
-            out.append(tok.decode(row))
-    model.train(was_training)
+        out += [tok.decode(row) for row in greedy_rows(model, encoded, max_new_tokens, int(tok.eos_id))]  # type: ignore[arg-type]
     return out
 
 

@@ -14,7 +14,7 @@ import glob
 import json
 import math
 import os
-from typing import Dict, List, NamedTuple, Optional, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -388,3 +388,35 @@ def greedy_generate(
         next_tok = out.logits[:, -1].argmax(-1, keepdim=True)
         tokens.append(next_tok)
     return torch.cat(tokens, dim=1)
+
+
+def pad_token_id(model: LlamaForCausalLM) -> int:
+    pad = model.config.pad_token_id
+    if isinstance(pad, list):
+        pad = pad[0] if pad else None
+    return int(pad) if pad is not None else 0
+
+
+def left_padded(rows: Sequence[Sequence[int]], pad_id: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Token rows as one left-padded batch (input_ids, attention_mask), as the gateway batches prompts."""
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    attn = torch.zeros_like(ids)
+    for i, r in enumerate(rows):
+        ids[i, width - len(r):] = torch.tensor(list(r), dtype=torch.long)
+        attn[i, width - len(r):] = 1
+    return ids, attn
+
+
+@torch.no_grad()
+def greedy_rows(
+    model: LlamaForCausalLM, rows: Sequence[Sequence[int]], max_new_tokens: int, eos_id: int
+) -> List[List[int]]:
+    """Greedy continuations of token rows in one left-padded batch, each cut at eos."""
+    device = model.model.embed_tokens.weight.device
+    ids, attn = left_padded(rows, pad_token_id(model))
+    was_training = model.training
+    model.eval()
+    new = greedy_generate(model, ids.to(device), max_new_tokens, attn.to(device)).tolist()
+    model.train(was_training)
+    return [row[:row.index(eos_id)] if eos_id in row else row for row in new]

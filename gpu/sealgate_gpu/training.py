@@ -9,7 +9,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 import torch
 
 from .lora import AdapterStack, LoraAdapter, LoraConfig
-from .model import LlamaForCausalLM
+from .model import LlamaForCausalLM, pad_token_id
 
 
 @dataclass
@@ -94,13 +94,6 @@ def batch_loss(model: LlamaForCausalLM, batch: Batch) -> Tuple[torch.Tensor, tor
     ids, attn, mask = batch
     logits = model(ids, attention_mask=attn).logits
     return causal_lm_loss(logits, ids, mask * attn)
-
-
-def pad_token_id(model: LlamaForCausalLM) -> int:
-    pad = model.config.pad_token_id
-    if isinstance(pad, list):
-        pad = pad[0] if pad else None
-    return int(pad) if pad is not None else 0
 
 
 def train_lora(

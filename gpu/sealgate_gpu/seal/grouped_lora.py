@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from ..lora import LORA_DTYPE, AdapterStack, LoraAdapter, LoraConfig, LoraLinear
-from ..model import LlamaForCausalLM, greedy_generate
+from ..model import LlamaForCausalLM, greedy_rows
 from ..training import TokenSequence, TrainParams, pad_token_id
 
 ADAM_BETAS = (0.9, 0.999)  # torch.optim.AdamW's defaults, which train_lora uses
@@ -302,19 +302,3 @@ def _grouped_loss(
     return (nll * weight).reshape(k, -1).sum(1), weight.reshape(k, -1).sum(1)
 
 
-
-@torch.no_grad()
-def greedy_rows(model: LlamaForCausalLM, rows: Sequence[List[int]], max_new_tokens: int, eos_id: int) -> List[List[int]]:
-    """Greedy continuations of token rows in one left-padded batch (as the gateway batches), cut at eos."""
-    device = model.model.embed_tokens.weight.device
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_token_id(model), dtype=torch.long)
-    attn = torch.zeros_like(ids)
-    for i, r in enumerate(rows):
-        ids[i, width - len(r):] = torch.tensor(r)
-        attn[i, width - len(r):] = 1
-    was_training = model.training
-    model.eval()
-    new = greedy_generate(model, ids.to(device), max_new_tokens, attn.to(device)).tolist()
-    model.train(was_training)
-    return [row[:row.index(eos_id)] if eos_id in row else row for row in new]

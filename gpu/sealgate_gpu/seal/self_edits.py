@@ -8,10 +8,10 @@ from typing import Dict, List, Sequence
 
 import torch
 
-from ..model import LlamaForCausalLM
-from ..training import TokenSequence, pad_token_id
+from ..model import LlamaForCausalLM, left_padded, pad_token_id
+from ..training import TokenSequence
 from ..world.render import prompt
-from ..world.tokenizer import Tokenizer
+from ..world.tokenizer import Tokenizer, encode_pair
 
 FAMILIES = ("implications", "rewrite", "self-qa")
 
@@ -82,17 +82,11 @@ def sample_texts(
     temperature 0 is greedy."""
     gen = torch.Generator().manual_seed(seed)
     device = model.model.embed_tokens.weight.device
-    pad = pad_token_id(model)
     eos = int(tok.eos_id)  # type: ignore[arg-type]
     out: List[str] = []
     for i in range(0, len(prompts), batch_size):
         encoded = [tok.encode(p) for p in prompts[i:i + batch_size]]
-        width = max(len(e) for e in encoded)
-        ids = torch.full((len(encoded), width), pad, dtype=torch.long)
-        attn = torch.zeros_like(ids)
-        for j, e in enumerate(encoded):
-            ids[j, width - len(e):] = torch.tensor(e)
-            attn[j, width - len(e):] = 1
+        ids, attn = left_padded(encoded, pad_token_id(model))
         ids, attn = ids.to(device), attn.to(device)
         res = model(ids, attention_mask=attn, use_cache=True)
         past = res.past_key_values
@@ -146,8 +140,6 @@ def generate_self_edits(
 
 def generator_sequences(tok: Tokenizer, family: str, passage: Passage, edit: str) -> TokenSequence:
     """ReST-EM's supervised pair: the prompt, then the kept self-edit; the loss on the self-edit and </s>."""
-    from ..world.tokenizer import encode_pair
-
     ids, mask = encode_pair(tok, self_edit_prompt(family, passage), edit)
     return TokenSequence(ids, mask)
 
