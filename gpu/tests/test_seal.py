@@ -48,6 +48,31 @@ def test_grouped_training_equals_training_each_adapter_alone():
     assert all(layer.group_delta is None for layer in stack.layers.values())
 
 
+def test_grouped_answer_loss_equals_each_adapter_alone():
+    gen = torch.Generator().manual_seed(4)
+    train_sets = [random_sequences(gen, n) for n in (5, 3)]
+    probes = [random_sequences(gen, n) for n in (2, 4)]  # different numbers of rows per group
+    config = LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"])
+    params = TrainParams(lora=config, lr=1e-2, epochs=3, batch_size=2, seed=0)
+    model = tiny_model(0)
+    stack = AdapterStack(model)
+    with GroupedAdapters(stack, config, [1, 2]) as grouped:
+        trained = grouped.train(model, train_sets, params)
+        together = grouped.sequence_nll(model, probes)
+    for result, rows, got in zip(trained, probes, together):
+        stack.set([("alone", result.adapter)])
+        total = count = 0.0
+        with torch.no_grad():
+            for row in rows:
+                ids = torch.tensor([row.input_ids])
+                nll = torch.nn.functional.cross_entropy(model(ids).logits[0, :-1], ids[0, 1:], reduction="none")
+                mask = torch.tensor(row.loss_mask[1:], dtype=torch.float32)
+                total += float((nll * mask).sum())
+                count += float(mask.sum())
+        stack.clear()
+        assert got == pytest.approx(total / count, rel=1e-4)
+
+
 def test_each_group_sees_only_its_own_frozen_adapters():
     model = tiny_model(0)
     stack = AdapterStack(model)

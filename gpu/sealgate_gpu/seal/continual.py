@@ -3,11 +3,14 @@
 Each run takes 8 held-out passages no other experiment uses (from the end of the eval split). The base model
 writes one implications self-edit per passage; edit r is trained as a new adapter on top of the run's stack of
 edits 0..r-1 (the gateway's rank-concatenated stack), then every passage of the run and a set of facts the base
-model knew are measured closed-book. Two arms:
+model knew are measured closed-book. The arms:
   naive      edit r trains on its own sequences only;
   mitigated  edit r also replays the training sequences of the run's earlier edits and a few texts of the
              model's rehearsal corpus (the gateway's `training.replay` policy does the same with a channel's
              applied edits).
+  consolidated  (only with --arms) like mitigated, but edit r trains on the base model and its adapter replaces
+             the run's stack instead of going on top of it: one adapter holds every edit so far. The gateway does
+             not offer this yet (its lineage stacks adapters); the arm measures what it would keep.
 Runs train side by side (one group each), so all runs of an arm share every batched pass.
 
 Run from gpu/: python3 -m sealgate_gpu.seal.continual --model ../models/default [--runs 4] [--json]
@@ -31,7 +34,7 @@ from .self_edits import Passage, edit_sequences, generate_self_edits, text_seque
 from .trials import Trial, closed_book_accuracy, run_trials
 
 EDITS = 8
-ARMS = ("naive", "mitigated")
+ARMS = ("naive", "mitigated", "consolidated")
 
 
 def known_facts(model_dir: str, n: int) -> Passage:
@@ -41,10 +44,11 @@ def known_facts(model_dir: str, n: int) -> Passage:
     return Passage("known-facts", "", "", questions)
 
 
-def rehearsal_sequences(setup: Setup, n: int, seed: int) -> List[TokenSequence]:
-    """n texts of the model's rehearsal corpus (rehearsal.jsonl: biographies from its own pretraining data),
-    drawn at random; the gateway's `training.replay.rehearsal` draws from the same file."""
-    corpus = read_jsonl(os.path.join(setup.model_dir, "rehearsal.jsonl"))
+def rehearsal_sequences(setup: Setup, n: int, seed: int, only: str = "") -> List[TokenSequence]:
+    """n texts of the model's rehearsal corpus (rehearsal.jsonl: pretraining biographies and known
+    question-answer pairs), drawn at random, optionally only those whose id starts with `only`; the gateway's
+    `training.replay.rehearsal` draws from the same file."""
+    corpus = [r for r in read_jsonl(os.path.join(setup.model_dir, "rehearsal.jsonl")) if str(r["id"]).startswith(only)]
     gen = torch.Generator().manual_seed(seed)
     picks = torch.randint(len(corpus), (n,), generator=gen).tolist()
     return [text_sequence(setup.tok, str(corpus[j]["text"])) for j in picks]
@@ -79,15 +83,18 @@ class ContinualExperiment:
             raise ValueError(f"--runs {args.runs} from passage {first} needs more held-out passages than there are")
         self.runs = [pool[i * EDITS:(i + 1) * EDITS] for i in range(args.runs)]
         self.known = known_facts(setup.model_dir, args.known_facts)
-        self.rehearsal = rehearsal_sequences(setup, args.runs * EDITS * args.rehearsal, args.seed)
+        self.rehearsal = rehearsal_sequences(setup, args.runs * EDITS * args.rehearsal, args.seed, args.rehearsal_only)
         naive = {"runs": args.runs, "first": first, "seed": args.seed, "knownFacts": args.known_facts,
                  "innerUpdate": inner_update_summary(params)}
-        mitigated = {**naive, "rehearsal": args.rehearsal, "replayCap": args.replay_cap}
+        mitigated = {**naive, "rehearsal": args.rehearsal, "rehearsalOnly": args.rehearsal_only,
+                     "replayCap": args.replay_cap}
         folder = os.path.join(args.work, "continual", f"runs{args.runs}-from{first}-seed{args.seed}")
         self.ckpt = {
             "naive": Checkpoint(os.path.join(folder, "naive"), naive),
-            "mitigated": Checkpoint(os.path.join(folder, f"mitigated-rh{args.rehearsal}-cap{args.replay_cap}"),
+            "mitigated": Checkpoint(os.path.join(folder, f"mitigated-rh{args.rehearsal}{args.rehearsal_only}-cap{args.replay_cap}"),
                                     mitigated),
+            "consolidated": Checkpoint(os.path.join(folder, f"consolidated-rh{args.rehearsal}{args.rehearsal_only}"),
+                                       {**mitigated, "consolidated": True}),
         }
         self.progress = Progress("continual")
 
@@ -101,7 +108,8 @@ class ContinualExperiment:
         sequences = [[edit_sequences(tok, "implications", p, edits[i * EDITS + r]) for r, p in enumerate(run)]
                      for i, run in enumerate(self.runs)]
         base = closed_book_accuracy(s.model, s.stack, tok, flat + [self.known])
-        arms = {arm: self.ckpt[arm].get(arm) or self.ckpt[arm].put(arm, self._arm(arm, sequences)) for arm in ARMS}
+        arms = {arm: self.ckpt[arm].get(arm) or self.ckpt[arm].put(arm, self._arm(arm, sequences))
+                for arm in self.args.arms}
         return {
             "experiment": "continual",
             "runs": len(self.runs),
@@ -132,15 +140,17 @@ class ContinualExperiment:
             trials = []
             for i, run in enumerate(self.runs):
                 seqs = list(sequences[i][r])
-                if arm == "mitigated":
+                if arm in ("mitigated", "consolidated"):
                     seqs += self._replay([q for earlier in sequences[i][:r] for q in earlier], seed=i * EDITS + r)
                     seqs += self.rehearsal[(i * EDITS + r) * self.args.rehearsal:(i * EDITS + r + 1) * self.args.rehearsal]
-                trials.append(Trial(run[r], seqs, seed=r, frozen=list(stacks[i]), probe=[*run, self.known]))
+                # consolidated: trained on the base model, every earlier edit replayed; it replaces the stack
+                frozen = [] if arm == "consolidated" else list(stacks[i])
+                trials.append(Trial(run[r], seqs, seed=r, frozen=frozen, probe=[*run, self.known]))
             results = run_trials(self.s.model, self.s.stack, self.s.tok, trials, self.params,
                                  group_size=len(trials), keep_adapters=True)
             for i, res in enumerate(results):
                 assert res.adapter is not None
-                stacks[i].append(res.adapter)
+                stacks[i] = [res.adapter] if arm == "consolidated" else stacks[i] + [res.adapter]
                 matrices[i].append(res.probe_accuracy[:EDITS])
                 known[i].append(res.probe_accuracy[EDITS])
             self.progress(f"{arm} edit {r + 1}", r + 1, EDITS)
@@ -165,8 +175,12 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     ap.add_argument("--known-facts", type=int, default=60, help="known facts measured after each edit")
     ap.add_argument("--rehearsal", type=int, default=8,
                     help="rehearsal texts (rehearsal.jsonl) replayed with each mitigated edit (default 8)")
+    ap.add_argument("--rehearsal-only", default="", metavar="PREFIX",
+                    help="draw rehearsal texts only from entries whose id starts with PREFIX (e.g. qa-)")
     ap.add_argument("--replay-cap", type=int, default=0,
                     help="replay at most this many earlier sequences per mitigated edit (0: all of them)")
+    ap.add_argument("--arms", default="naive,mitigated", type=lambda v: [a for a in v.split(",") if a],
+                    help=f"which arms to run, comma-separated, of {','.join(ARMS)} (default: naive,mitigated)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default=None, help="auto (default), cpu, cuda")
     ap.add_argument("--work", default="../runs/experiments")
@@ -175,6 +189,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     args = ap.parse_args(argv)
     if not 1 <= args.runs <= 12:
         ap.error("--runs must be between 1 and 12 (the world holds 100 passages no other experiment uses)")
+    if not args.arms or any(a not in ARMS for a in args.arms):
+        ap.error(f"--arms takes a comma-separated subset of {','.join(ARMS)}")
     if args.known_facts < 1:
         ap.error("--known-facts must be at least 1")
     return args
@@ -185,7 +201,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     result = ContinualExperiment(Setup(args.model, args.device), args).run()
     if args.out:
         write_json(args.out, result)
-    for arm in ARMS:
+    for arm in args.arms:
         a = result[arm]
         print(f"{arm:>10}  retention {a['meanRetention']:.3f}  BWT {a['backwardTransfer']:+.3f}  "
               f"forgetting {a['forgetting']:.3f}  known facts {a['knownFactsAfterEach'][-1]:.3f}", file=sys.stderr)

@@ -266,6 +266,16 @@ class GroupedAdapters:
         return out
 
 
+    @torch.no_grad()
+    def sequence_nll(self, model: LlamaForCausalLM, sequences: Sequence[Sequence[TokenSequence]]) -> List[float]:
+        """Per adapter k, the mean next-token loss over the masked tokens of sequences[k] (teacher-forced)."""
+        if len(sequences) != self.k:
+            raise ValueError(f"{self.k} groups but {len(sequences)} sequence lists")
+        ids, attn, mask = _grouped_batch(sequences, pad_token_id(model), model.model.embed_tokens.weight.device)
+        total, count = _grouped_loss(model(ids, attention_mask=attn).logits, ids, mask * attn, self.k)
+        return (total / count.clamp(min=1.0)).cpu().tolist()
+
+
 def _grouped_batch(
     chunks: Sequence[Sequence[TokenSequence]], pad: int, device: torch.device
 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -1,9 +1,10 @@
 """ReST-EM over self-edits (SEAL's outer loop).
 
 One round, from the current generator (the model with the rounds so far on its adapter stack):
-  E-step  per train passage, sample k implications; train and measure each (a trial); the reward is closed-book
-          accuracy on the passage's questions after the update minus before;
-  M-step  keep per passage the best self-edit when its reward is positive, and fine-tune a LoRA on
+  E-step  per train passage, sample k implications; train and measure each (a trial, one training seed for all
+          k); the reward is closed-book accuracy on the passage's questions after the update minus before;
+  M-step  keep per passage the best self-edit when its reward is positive (ties go to the self-edit after which
+          the reference answers are most likely), and fine-tune a LoRA on
           (prompt -> kept self-edit), the loss on the self-edit only; it goes on top of the stack.
 Each round's rollouts and generator adapter are saved, so a stopped run resumes at the first missing round. The
 generator adapter is a PEFT folder: it is proposed to a channel like any other change.
@@ -45,12 +46,14 @@ class RestEm:
         inner_update: TrainParams,
         folder: str,
         progress: Callable[..., None],
+        generator_update: TrainParams = GENERATOR_UPDATE,
     ) -> None:
         self.s = setup
         self.settings = settings
         self.inner_update = inner_update
         self.folder = folder
         self.progress = progress
+        self.generator_update = generator_update
         self.passages = list(passages)
         self.ckpt = Checkpoint(folder, {"passages": [p.id for p in self.passages], "k": settings.k,
                                         "seed": settings.seed})
@@ -68,36 +71,49 @@ class RestEm:
         self.s.stack.push(LoraAdapter.load(folder), name=f"rest-em-{r}")
         return summary
 
-    def _run(self, r: int, folder: str) -> Dict[str, Any]:
+    def rollouts(self, r: int) -> Dict[str, Any]:
+        """Round r's E-step on the current generator, saved on its own so a crash in the M-step keeps it:
+        per passage the accuracy before, the k sampled self-edits and each one's reward."""
+        saved = self.ckpt.get(f"round-{r}-rollouts")
+        if saved is not None:
+            return saved
         s, tok, k = self.s, self.s.tok, self.settings.k
         self.progress(f"ReST-EM round {r}: sampling {k} self-edits for {len(self.passages)} passages")
         before = closed_book_accuracy(s.model, s.stack, tok, self.passages)
         edits = generate_self_edits(s.model, tok, FAMILY, self.passages, k, seed=self.settings.seed + 100 * r)
-        trials = [Trial(p, edit_sequences(tok, FAMILY, p, e), seed=j)
-                  for p, es in zip(self.passages, edits) for j, e in enumerate(es)]
+        # One training seed for the k self-edits of a passage, so their rewards differ by what they say, not by
+        # the luck of initialisation and shuffling (common random numbers).
+        trials = [Trial(p, edit_sequences(tok, FAMILY, p, e), seed=0) for p, es in zip(self.passages, edits) for e in es]
         results = run_trials(s.model, s.stack, tok, trials, self.inner_update, self.settings.group_size,
                              on_progress=lambda d, n: self.progress(f"ReST-EM round {r} trials", d, n))
+        rewards = [[results[i * k + j].accuracy - before[i] for j in range(k)] for i in range(len(self.passages))]
+        answer_nll = [[results[i * k + j].answer_nll for j in range(k)] for i in range(len(self.passages))]
+        return self.ckpt.put(f"round-{r}-rollouts",
+                             {"before": before, "edits": edits, "rewards": rewards, "answerNll": answer_nll})
+
+    def _run(self, r: int, folder: str) -> Dict[str, Any]:
+        s, tok, k = self.s, self.s.tok, self.settings.k
+        rollouts = self.rollouts(r)
         kept: List[Any] = []
-        rewards: List[float] = []
-        for i, (p, es) in enumerate(zip(self.passages, edits)):
-            gains = [results[i * k + j].accuracy - before[i] for j in range(k)]
-            rewards += gains
-            best = max(range(k), key=lambda j: gains[j])
+        for p, es, gains, nll in zip(self.passages, rollouts["edits"], rollouts["rewards"], rollouts["answerNll"]):
+            # The best reward; among equal rewards (common with a passage's few questions), the self-edit after
+            # which the reference answers are most likely.
+            best = max(range(k), key=lambda j: (gains[j], -nll[j]))
             if gains[best] > 0:
                 kept.append((p, es[best], gains[best]))
         if not kept:
             raise RuntimeError(f"ReST-EM round {r}: no self-edit improved any passage; nothing to learn from")
         self.progress(f"ReST-EM round {r}: fine-tuning the generator on {len(kept)} kept self-edits")
         sequences = [generator_sequences(tok, FAMILY, p, e) for p, e, _ in kept]
-        trained = train_lora(s.model, s.stack, sequences, GENERATOR_UPDATE)
+        trained = train_lora(s.model, s.stack, sequences, self.generator_update)
         trained.adapter.save(folder, metadata={"sealgate.rest_em_round": str(r)})
+        rewards = [g for gains in rollouts["rewards"] for g in gains]
         return {
             "round": r,
             "passages": len(self.passages),
             "k": k,
             "meanReward": sum(rewards) / len(rewards),
-            "meanBestReward": sum(max(rewards[i * k:(i + 1) * k]) for i in range(len(self.passages)))
-            / len(self.passages),
+            "meanBestReward": sum(max(gains) for gains in rollouts["rewards"]) / len(self.passages),
             "kept": len(kept),
             "generatorLoss": trained.loss_curve[-1] if trained.loss_curve else None,
             # What the generator was fine-tuned to write: the gateway screens these like any self-edit.

@@ -14,7 +14,7 @@ from ..model import LlamaForCausalLM
 from ..training import TokenSequence, TrainParams
 from ..world.render import prompt
 from ..world.templates import answer_matches
-from ..world.tokenizer import Tokenizer
+from ..world.tokenizer import Tokenizer, encode_pair
 from .grouped_lora import GroupedAdapters, greedy_rows
 from .self_edits import Passage
 
@@ -42,10 +42,19 @@ class TrialResult:
     probe_accuracy: List[float]  # on each probe passage
     adapter: Optional[LoraAdapter]
     final_loss: float
+    # Mean loss per token of the reference answers after the update (teacher-forced): a finer signal than
+    # accuracy over a passage's few questions, used to break ties between self-edits of equal reward.
+    answer_nll: float = float("nan")
 
 
 def closed_book_prompts(tok: Tokenizer, passage: Passage) -> List[List[int]]:
     return [tok.encode(prompt("closed-book", question=str(q["question"]))) for q in passage.questions]
+
+
+def answer_sequences(tok: Tokenizer, passage: Passage) -> List[TokenSequence]:
+    """Each closed-book question with its reference answer, the loss on the answer."""
+    return [TokenSequence(*encode_pair(tok, prompt("closed-book", question=str(q["question"])), " " + str(q["answer"])))
+            for q in passage.questions]
 
 
 def score(tok: Tokenizer, passage: Passage, answers: Sequence[Sequence[int]]) -> float:
@@ -93,7 +102,8 @@ def run_trials(
             probes = [[t.passage, *t.probe] for t in chunk]
             prompts = [[ids for p in ps for ids in closed_book_prompts(tok, p)] for ps in probes]
             answers = ga.generate(model, prompts, ANSWER_TOKENS, int(tok.eos_id))
-        for t, tr, ps, ans in zip(chunk, trained, probes, answers):
+            nll = ga.sequence_nll(model, [answer_sequences(tok, t.passage) for t in chunk])
+        for t, tr, ps, ans, ans_nll in zip(chunk, trained, probes, answers, nll):
             accs: List[float] = []
             at = 0
             for p in ps:
@@ -103,6 +113,7 @@ def run_trials(
                 accuracy=accs[0], probe_accuracy=accs[1:],
                 adapter=tr.adapter if keep_adapters else None,
                 final_loss=tr.loss_curve[-1] if tr.loss_curve else float("nan"),
+                answer_nll=ans_nll,
             ))
         if on_progress is not None:
             on_progress(len(results), len(trials))
