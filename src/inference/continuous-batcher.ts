@@ -74,6 +74,8 @@ export class ContinuousBatcher {
   private joining: Ticket[] = [];
   private readonly exclusiveWork: (() => Promise<void>)[] = [];
   private cache: KvCache | null = null;
+  /** The cache before the last rebuild: the next rebuild writes into its memory (see `KvCache.zeros`). */
+  private spare: KvCache | null = null;
   private lora: LoraFeeds | null = null;
   /** The adapter stacks `lora` was built for, slot by slot. */
   private loraStacks: LoraAdapter[][] = [];
@@ -319,7 +321,9 @@ export class ContinuousBatcher {
         ],
         length,
         length + CACHE_GROWTH,
+        this.spare ?? undefined,
       );
+      this.spare = cache;
     }
     this.refreshLora();
   }
@@ -361,6 +365,7 @@ export class ContinuousBatcher {
   private reset(): void {
     this.slots = [];
     this.cache = null; // an idle batcher holds no cache memory
+    this.spare = null;
     this.lora = null;
     this.loraStacks = [];
   }

@@ -34,6 +34,21 @@ describe('KvCache', () => {
     ]);
   });
 
+  it('builds zero tensors on the memory of an old cache when it is large enough, fresh memory otherwise', () => {
+    const old = KvCache.zeros(2, [2, 1, 4, 1]);
+    (old.tensors[0].data as Float32Array).fill(7);
+    const reused = KvCache.zeros(2, [2, 1, 3, 1], old);
+    expect((reused.tensors[0].data as Float32Array).buffer).toBe(
+      (old.tensors[0].data as Float32Array).buffer,
+    );
+    expect(Array.from(reused.tensors[0].data as Float32Array)).toEqual([0, 0, 0, 0, 0, 0]);
+    const bigger = KvCache.zeros(2, [2, 1, 6, 1], old);
+    expect((bigger.tensors[0].data as Float32Array).buffer).not.toBe(
+      (old.tensors[0].data as Float32Array).buffer,
+    );
+    expect(bigger.tensors[0].dims).toEqual([2, 1, 6, 1]);
+  });
+
   it('refuses columns beyond its capacity', () => {
     const c = KvCache.zeros(1, [1, 1, 2, 1]);
     const one = () => [new ort.Tensor('float32', new Float32Array(1), [1, 1, 1, 1])];
