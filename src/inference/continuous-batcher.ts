@@ -33,6 +33,12 @@ export interface PreparedRow {
   adapters: LoraAdapter[];
 }
 
+/**
+ * Columns of capacity the batch KV cache gets beyond its longest row when it is built: decode steps fill them in
+ * place, and the cache is rebuilt when they are used up. Unused columns are masked but still read by attention.
+ */
+const CACHE_GROWTH = 32;
+
 interface Ticket extends PreparedRow, RowOptions {
   /** Real tokens this row holds in the batch KV cache (right-aligned). */
   cached: number;
@@ -60,12 +66,6 @@ interface Ticket extends PreparedRow, RowOptions {
  * not fit the free slots, when its capacity is used up, when too many slots stand empty, or when its leading
  * columns have become padding for every row (see `needsCompaction`).
  */
-/**
- * Columns of capacity the batch KV cache gets beyond its longest row when it is built: decode steps fill them in
- * place, and the cache is rebuilt when they are used up. Unused columns are masked but still read by attention.
- */
-const CACHE_GROWTH = 32;
-
 export class ContinuousBatcher {
   private readonly waiting: Ticket[] = [];
   /** Row b of the batch KV cache: its ticket, or null for a free slot (computed, masked, and ignored). */
