@@ -3,10 +3,13 @@
  * one request at a time (SERVING_MAX_BATCH=1), both under the same closed-loop load on /v1/completions,
  * measured in alternating windows so that both see the same minutes of a shared machine. With
  * `--baseline-main`, a third gateway from another build (e.g. a copy of an older `dist/`) runs in the same
- * rotation, so a change to the batcher is compared against the old one in the same minutes.
+ * rotation, so a change to the batcher is compared against the old one in the same minutes; `--baseline-model`
+ * gives that gateway its own model folder (a build from before a change to the exported graph needs the model
+ * exported then).
  *
  *   npm run build && node dist/bench/batching.js [--clients 32] [--rounds 5] [--seconds 6]
- *       [--baseline-main /tmp/dist-before/src/main.js] [--out bench/batching.json]
+ *       [--baseline-main /tmp/dist-before/src/main.js [--baseline-model /tmp/models-before]]
+ *       [--out bench/batching.json]
  *
  * Requests, prompt and limits are those of bench/serving.ts (46 prompt tokens, max_tokens 64, temperature 0).
  */
@@ -32,6 +35,7 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '6' },
       'max-batch': { type: 'string', default: '32' },
       'baseline-main': { type: 'string' },
+      'baseline-model': { type: 'string' },
       out: { type: 'string', default: 'bench/batching.json' },
     },
   });
@@ -51,8 +55,9 @@ async function main(): Promise<void> {
     gateways.unbatched = await startGateway({ ...limits, SERVING_MAX_BATCH: '1' });
     gateways.batched = await startGateway({ ...limits, SERVING_MAX_BATCH: values['max-batch'] });
     if (values['baseline-main']) {
+      const model = values['baseline-model'];
       gateways.baseline = await startGateway(
-        { ...limits, SERVING_MAX_BATCH: values['max-batch'] },
+        { ...limits, SERVING_MAX_BATCH: values['max-batch'], ...(model && { MODEL_DIR: resolve(model) }) },
         values['baseline-main'],
       );
     }

@@ -2,12 +2,20 @@
 
     python3 -m sealgate_gpu.onnx_export --model ../models/default [--out model.onnx] [--reference FILE]
 
-Inputs (batch B, new tokens T, cached tokens P, LoRA rank R; names follow Hugging Face optimum):
-  input_ids [B, T] int64, attention_mask [B, P+T] int64 (1 token, 0 padding), position_ids [B, T] int64,
-  past_key_values.{i}.key / .value [B, kv_heads, P, head_dim] float32 (P may be 0),
+Inputs (batch B, new tokens T, cache capacity C, LoRA rank R; names follow Hugging Face optimum):
+  input_ids [B, T] int64, attention_mask [B, C+T] int64 (1 token, 0 padding or unused cache column),
+  position_ids [B, T] int64, past_key_values.{i}.key / .value [B, kv_heads, C, head_dim] float32,
   lora.{i}.{module}.A [B, R, in] and lora.{i}.{module}.B [B, out, R] float32 for every layer i and module
   q_proj k_proj v_proj o_proj gate_proj up_proj down_proj.
-Outputs: logits [B, T, vocab], present.{i}.key / .value [B, kv_heads, P+T, head_dim].
+Outputs: logits [B, T, vocab], new_key_values.{i}.key / .value [B, kv_heads, T, head_dim]: the keys and values
+of the T new tokens only.
+
+The past is the caller's fixed-capacity cache buffer, read and never copied by the graph: attention scores the
+past and the new tokens separately and softmaxes them together, and the caller writes the new keys and values
+into its buffer's next columns itself. (A graph that returns concat(past, new) writes the whole cache every
+step: at 32 rows that concat took most of a decode step.) Columns the caller has not filled yet must hold
+finite values (zeros) and be masked; C must be at least 1 (onnxruntime's MatMul over an empty dimension leaves
+garbage), so a pass with no cache feeds one masked column of zeros.
 
 LoRA is per batch row: row b's linear layers compute W x + B_b A_b x, with the adapter scaling already folded
 into B_b and a stack of adapters concatenated along R (see lora.py). Rows with fewer ranks than R are padded
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -27,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .lora import AdapterStack, LoraAdapter, LoraConfig, inject_lora_layers
-from .model import LINEAR_MODULES, LlamaForCausalLM
+from .model import LINEAR_MODULES, LlamaAttention, LlamaForCausalLM, apply_rope
 
 OPSET = 14
 ONNX_NAME = "model.onnx"
@@ -49,8 +58,53 @@ class BatchedLoraLinear(nn.Module):
         return y + torch.matmul(torch.matmul(x, self.a.transpose(1, 2)), self.b.transpose(1, 2))
 
 
+class SplitAttention(nn.Module):
+    """Export-only attention that reads the past cache and returns only the new tokens' keys and values.
+
+    The same math as LlamaAttention's eager path (scores, additive bias, float32 softmax), with the key axis
+    split in two: scores against the past [B, H, T, C] and against the new tokens [B, H, T, T] are softmaxed
+    together, and the output is p_past V_past + p_new V_new. Grouped-query heads are handled by folding the
+    query heads that share a key/value head into the query axis, so the past is never repeated (copied) either.
+    """
+
+    def __init__(self, attn: LlamaAttention) -> None:
+        super().__init__()
+        self.attn = attn
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        cos: torch.Tensor,
+        sin: torch.Tensor,
+        bias: torch.Tensor,
+        past: Optional[Tuple[torch.Tensor, torch.Tensor]],
+    ) -> Tuple[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]:
+        a = self.attn
+        assert past is not None, "the exported graph always has a past (at least one masked column)"
+        bsz, q_len, _ = x.shape
+        q = a.q_proj(x).view(bsz, q_len, a.n_heads, a.head_dim).transpose(1, 2)
+        k = a.k_proj(x).view(bsz, q_len, a.n_kv, a.head_dim).transpose(1, 2)
+        v = a.v_proj(x).view(bsz, q_len, a.n_kv, a.head_dim).transpose(1, 2)
+        q = apply_rope(q, cos, sin)
+        k = apply_rope(k, cos, sin)
+        rep = a.n_heads // a.n_kv
+        # [B, H, T, D] -> [B, kv_heads, rep * T, D]: query heads of one key/value head side by side.
+        qg = q.reshape(bsz, a.n_kv, rep * q_len, a.head_dim)
+        scale = math.sqrt(a.head_dim)
+        s_past = torch.matmul(qg, past[0].transpose(2, 3)) / scale
+        s_new = torch.matmul(qg, k.transpose(2, 3)) / scale
+        n_past = past[0].shape[2]
+        scores = torch.cat((s_past, s_new), dim=-1).view(bsz, a.n_heads, q_len, n_past + q_len) + bias
+        probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
+        probs = probs.view(bsz, a.n_kv, rep * q_len, n_past + q_len)
+        out = torch.matmul(probs[..., :n_past], past[1]) + torch.matmul(probs[..., n_past:], v)
+        out = out.view(bsz, a.n_heads, q_len, a.head_dim).transpose(1, 2).reshape(bsz, q_len, -1)
+        return a.o_proj(out), (k, v)
+
+
 class OnnxLlama(nn.Module):
-    """The model with flat tensor inputs and outputs, as the ONNX graph has them."""
+    """The model with flat tensor inputs and outputs, as the ONNX graph has them (it modifies ``model``: LoRA
+    inputs on its linear layers, and SplitAttention, so that the cache it returns holds the new tokens only)."""
 
     def __init__(self, model: LlamaForCausalLM) -> None:
         super().__init__()
@@ -62,6 +116,7 @@ class OnnxLlama(nn.Module):
                 wrapped = BatchedLoraLinear(getattr(parent, name))
                 setattr(parent, name, wrapped)
                 self.lora_layers.append(wrapped)
+            layer.self_attn = SplitAttention(layer.self_attn)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, position_ids: torch.Tensor,
                 *rest: torch.Tensor) -> Tuple[torch.Tensor, ...]:
@@ -80,9 +135,10 @@ class OnnxLlama(nn.Module):
 
 def lora_targets(layer: nn.Module) -> List[Tuple[nn.Module, str]]:
     """(parent, attribute) of a decoder layer's seven linear modules, in LINEAR_MODULES order."""
+    attn = layer.self_attn.attn if isinstance(layer.self_attn, SplitAttention) else layer.self_attn
     out = []
     for module in LINEAR_MODULES:
-        parent = layer.self_attn if module.endswith(("q_proj", "k_proj", "v_proj", "o_proj")) else layer.mlp
+        parent = attn if module.endswith(("q_proj", "k_proj", "v_proj", "o_proj")) else layer.mlp
         out.append((parent, module))
     return out
 
@@ -91,8 +147,8 @@ def input_names(n_layers: int) -> Tuple[List[str], List[str], List[str]]:
     """(inputs, outputs, lora inputs) names of the graph."""
     past = [f"past_key_values.{i}.{kv}" for i in range(n_layers) for kv in ("key", "value")]
     lora = [f"lora.{i}.{m}.{ab}" for i in range(n_layers) for m in LINEAR_MODULES for ab in ("A", "B")]
-    present = [f"present.{i}.{kv}" for i in range(n_layers) for kv in ("key", "value")]
-    return ["input_ids", "attention_mask", "position_ids"] + past + lora, ["logits"] + present, lora
+    new = [f"new_key_values.{i}.{kv}" for i in range(n_layers) for kv in ("key", "value")]
+    return ["input_ids", "attention_mask", "position_ids"] + past + lora, ["logits"] + new, lora
 
 
 def example_inputs(model: LlamaForCausalLM, batch: int, seq: int, past: int, rank: int,
@@ -127,8 +183,8 @@ def export_onnx(model: LlamaForCausalLM, path: str) -> None:
     }
     for i in range(n):
         for kv in ("key", "value"):
-            dynamic[f"past_key_values.{i}.{kv}"] = {0: "batch", 2: "past_sequence"}
-            dynamic[f"present.{i}.{kv}"] = {0: "batch", 2: "total_sequence"}
+            dynamic[f"past_key_values.{i}.{kv}"] = {0: "batch", 2: "capacity"}
+            dynamic[f"new_key_values.{i}.{kv}"] = {0: "batch", 2: "sequence"}
     for name in lora:
         # Each module's rank gets its own dimension name: a shared name tells the runtime they are equal.
         rank = "rank_" + name[len("lora."):-len(".A")].replace(".", "_")

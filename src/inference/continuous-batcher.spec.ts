@@ -22,7 +22,7 @@ describe('withheld (what a stream may send before generation ends)', () => {
   });
 });
 
-/** A stand-in model: every step's logits favour token `next`, and the KV cache has the real shapes. */
+/** A stand-in model: every step's logits favour token `next`, and the new keys and values have the real shapes. */
 function fakeSession(next = 7): LlamaSession {
   const spec = { vocabSize: 16, eosIds: [2], padId: 3, maxPositions: 512, layers: 1, kvHeads: 1, headDim: 1 };
   return {
@@ -31,11 +31,10 @@ function fakeSession(next = 7): LlamaSession {
     forward: (input: ForwardInput): Promise<ForwardOutput> => {
       const batch = input.inputIds.length;
       const tokens = input.inputIds[0].length;
-      const length = input.attentionMask[0].length;
       const logits = new Float32Array(batch * tokens * spec.vocabSize);
       for (let i = next; i < logits.length; i += spec.vocabSize) logits[i] = 1;
-      const kv = () => new ort.Tensor('float32', new Float32Array(batch * length), [batch, 1, length, 1]);
-      return Promise.resolve({ logits, present: [kv(), kv()] });
+      const kv = () => new ort.Tensor('float32', new Float32Array(batch * tokens), [batch, 1, tokens, 1]);
+      return Promise.resolve({ logits, fresh: [kv(), kv()] });
     },
   } as unknown as LlamaSession;
 }

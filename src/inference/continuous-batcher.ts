@@ -7,8 +7,8 @@ import {
   Row,
 } from 'src/inference/generator';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
-import { gatherCache, KvArena, placeRow } from 'src/inference/kv-cache';
-import { KvCache, LlamaSession, LoraFeeds } from 'src/inference/llama-session';
+import { gatherCache, KvCache, placeRow } from 'src/inference/kv-cache';
+import { LlamaSession, LoraFeeds } from 'src/inference/llama-session';
 import { LoraAdapter } from 'src/inference/lora-adapter';
 import { sampleToken } from 'src/inference/sampling';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
@@ -33,6 +33,12 @@ export interface PreparedRow {
   adapters: LoraAdapter[];
 }
 
+/**
+ * Columns of capacity the batch KV cache gets beyond its longest row when it is built: decode steps fill them in
+ * place, and the cache is rebuilt when they are used up. Unused columns are masked but still read by attention.
+ */
+const CACHE_GROWTH = 32;
+
 interface Ticket extends PreparedRow, RowOptions {
   /** Real tokens this row holds in the batch KV cache (right-aligned). */
   cached: number;
@@ -55,9 +61,10 @@ interface Ticket extends PreparedRow, RowOptions {
  *
  * The batch KV cache holds tens of megabytes at 32 rows, so it is not rebuilt each time somebody joins or
  * leaves (which, under steady load, is nearly every step): a row that leaves frees its slot (row of the cache),
- * and a joiner is written into a free slot in place. The cache is rebuilt (compacted) only when joiners do not
- * fit the free slots, when too many slots stand empty, or when its leading columns have become padding for
- * every row (see `needsCompaction`).
+ * and a joiner is written into a free slot in place. Each decode step writes its new column in place too, into
+ * capacity allocated `CACHE_GROWTH` columns at a time. The cache is rebuilt (compacted) only when joiners do
+ * not fit the free slots, when its capacity is used up, when too many slots stand empty, or when its leading
+ * columns have become padding for every row (see `needsCompaction`).
  */
 export class ContinuousBatcher {
   private readonly waiting: Ticket[] = [];
@@ -67,8 +74,8 @@ export class ContinuousBatcher {
   private joining: Ticket[] = [];
   private readonly exclusiveWork: (() => Promise<void>)[] = [];
   private cache: KvCache | null = null;
-  private cacheLength = 0;
-  private arena = new KvArena();
+  /** The cache before the last rebuild: the next rebuild writes into its memory (see `KvCache.zeros`). */
+  private spare: KvCache | null = null;
   private lora: LoraFeeds | null = null;
   /** The adapter stacks `lora` was built for, slot by slot. */
   private loraStacks: LoraAdapter[][] = [];
@@ -217,7 +224,7 @@ export class ContinuousBatcher {
     const width = Math.max(...joining.map((t) => t.row.prompt.length));
     const pad = (t: Ticket) => width - t.row.prompt.length;
     const started = performance.now();
-    const { logits, present } = await this.session.forward({
+    const { logits, fresh } = await this.session.forward({
       inputIds: joining.map((t) => [...Array<number>(pad(t)).fill(spec.padId), ...t.row.prompt]),
       attentionMask: joining.map((t) => [...Array<number>(pad(t)).fill(0), ...t.row.prompt.map(() => 1)]),
       positionIds: joining.map((t) => [...Array<number>(pad(t)).fill(0), ...t.row.prompt.map((_, j) => j)]),
@@ -231,33 +238,27 @@ export class ContinuousBatcher {
         return this.take(t, logits, (b * width + width - 1) * spec.vocabSize);
       }),
     );
-    return present;
+    return new KvCache(fresh, width);
   }
 
   /** One token for every slot; a free slot is fed padding that attends only to itself, and its output is dropped. */
   private async decode(): Promise<void> {
-    const length = this.cacheLength;
-    const spec = this.session.spec;
-    const padId = spec.padId;
+    const cache = this.cache!;
+    const length = cache.length;
+    const padId = this.session.spec.padId;
     const started = performance.now();
-    const { logits, present } = await this.session.forward({
+    const { logits, fresh } = await this.session.forward({
       inputIds: this.slots.map((t) => [t ? t.next : padId]),
       attentionMask: this.slots.map((t) => {
         const real = t ? t.cached + 1 : 1;
         return [...Array<number>(length + 1 - real).fill(0), ...Array<number>(real).fill(1)];
       }),
       positionIds: this.slots.map((t) => [t ? t.cached : 0]),
-      past: this.cache,
+      past: cache,
       lora: this.lora!,
-      present: this.arena.present(
-        this.cache!.length,
-        [this.slots.length, spec.kvHeads, length + 1, spec.headDim],
-        this.cache,
-      ),
     });
+    cache.append(fresh);
     this.report('decode', this.liveRows(), started);
-    this.cache = present;
-    this.cacheLength = length + 1;
     const vocab = this.session.spec.vocabSize;
     const taken: Promise<void>[] = [];
     this.slots.forEach((t, b) => {
@@ -288,19 +289,22 @@ export class ContinuousBatcher {
   /**
    * Takes the rows just prefilled into the batch: each into a free slot in place when they all fit (the cache
    * is long enough for their prompts and there are free slots for all), otherwise by rebuilding the cache from
-   * the running rows and the joiners; the cache is also rebuilt when it has become wasteful.
+   * the running rows and the joiners; the cache is also rebuilt when it has no room for the next decode step's
+   * column or has become wasteful.
    */
   private admit(joining: Ticket[], prefilled: KvCache | null): void {
     this.release();
     const joined = joining.map((t, index) => ({ t, index })).filter(({ t }) => this.isLive(t));
     const free = this.slots.flatMap((t, b) => (t ? [] : [b]));
+    const cache = this.cache;
     const fits =
-      this.cache !== null &&
+      cache !== null &&
+      cache.length < cache.capacity &&
       joined.length <= free.length &&
-      joined.every(({ t }) => t.cached <= this.cacheLength);
+      joined.every(({ t }) => t.cached <= cache.length);
     if (fits && !this.needsCompaction(joined.map(({ t }) => t))) {
       joined.forEach(({ t, index }, k) => {
-        placeRow(this.cache!, free[k], prefilled!, index, t.cached);
+        placeRow(cache, free[k], prefilled!, index, t.cached);
         this.slots[free[k]] = t;
       });
     } else {
@@ -308,31 +312,27 @@ export class ContinuousBatcher {
       this.slots = [...kept, ...joined].map(({ t }) => t);
       if (this.slots.length === 0) return this.reset();
       const length = Math.max(...this.slots.map((t) => t!.cached));
-      if (kept.length === 0 && joined.length === prefilled![0].dims[0]) {
-        // A new batch of exactly the prefilled rows: their cache is already the batch's.
-        this.cache = prefilled;
-        this.cacheLength = length;
-        return this.refreshLora();
-      }
       const rowsOf = (xs: { t: Ticket; index: number }[]) =>
         xs.map(({ t, index }) => ({ index, tokens: t.cached }));
       this.cache = gatherCache(
         [
-          ...(kept.length > 0 ? [{ cache: this.cache!, rows: rowsOf(kept) }] : []),
+          ...(kept.length > 0 ? [{ cache: cache!, rows: rowsOf(kept) }] : []),
           ...(joined.length > 0 ? [{ cache: prefilled!, rows: rowsOf(joined) }] : []),
         ],
         length,
+        length + CACHE_GROWTH,
+        this.spare ?? undefined,
       );
-      this.cacheLength = length;
+      this.spare = cache;
     }
     this.refreshLora();
   }
 
   /**
    * Whether rebuilding the cache pays: a rebuild copies the whole cache once, while a free slot costs a row's
-   * share of every step and a column of padding every row's share of attention and of the cache copy inside
-   * the forward pass. So: more than a quarter of the slots free after the joiners are placed, or more leading
-   * columns of padding for every row than an eighth of the cache (at least 8).
+   * share of every step and a column of padding every row's share of attention. So: more than a quarter of the
+   * slots free after the joiners are placed, or more leading columns of padding for every row than an eighth
+   * of the cache (at least 8).
    */
   private needsCompaction(joiners: Ticket[]): boolean {
     const rows = [...this.active(), ...joiners];
@@ -340,7 +340,8 @@ export class ContinuousBatcher {
     const freeAfter = this.slots.length - rows.length;
     if (freeAfter > Math.max(1, Math.floor(this.slots.length / 4))) return true;
     const longest = Math.max(...rows.map((t) => t.cached));
-    return this.cacheLength - longest > Math.max(8, Math.ceil(this.cacheLength / 8));
+    const length = this.cache!.length;
+    return length - longest > Math.max(8, Math.ceil(length / 8));
   }
 
   /** Rebuilds the LoRA inputs when a slot's adapter stack changed (a free slot runs on no adapter). */
@@ -362,10 +363,9 @@ export class ContinuousBatcher {
   }
 
   private reset(): void {
-    this.arena = new KvArena(); // an idle batcher holds no cache memory
     this.slots = [];
-    this.cache = null;
-    this.cacheLength = 0;
+    this.cache = null; // an idle batcher holds no cache memory
+    this.spare = null;
     this.lora = null;
     this.loraStacks = [];
   }

@@ -1,5 +1,6 @@
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
-import { KvCache, LlamaSession } from 'src/inference/llama-session';
+import { KvCache } from 'src/inference/kv-cache';
+import { LlamaSession } from 'src/inference/llama-session';
 import { LoraAdapter } from 'src/inference/lora-adapter';
 import { sampleToken, SamplingParams, seededRandom } from 'src/inference/sampling';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
@@ -91,18 +92,20 @@ export async function generateBatch(
     ...r.prompt.map((_, j) => j),
   ]);
   let inputIds = rows.map((r) => [...Array<number>(width - r.prompt.length).fill(spec.padId), ...r.prompt]);
-  let past: KvCache | null = null;
+  // Room for the prompts and every token but the last (whose keys and values are never needed).
+  const capacity = width + Math.max(...rows.map((r) => r.request.params.maxTokens));
+  const cache = KvCache.zeros(2 * spec.layers, [rows.length, spec.kvHeads, capacity, spec.headDim]);
   const vocab = spec.vocabSize;
 
   while (rows.some((r) => !r.done)) {
-    const { logits, present } = await session.forward({
+    const { logits, fresh } = await session.forward({
       inputIds,
       attentionMask: mask,
       positionIds: positions,
-      past,
+      past: cache,
       lora,
     });
-    past = present;
+    cache.append(fresh);
     const tokens = inputIds[0].length;
     const next = await Promise.all(
       rows.map(async (row, b) => {

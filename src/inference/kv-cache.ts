@@ -1,5 +1,71 @@
 import * as ort from 'onnxruntime-node';
-import { KvCache } from 'src/inference/llama-session';
+
+/**
+ * The KV cache of a batch: one key and one value tensor per layer, [batch, kv_heads, capacity, head_dim], of
+ * which the first `length` columns are in use. The graph only reads it (see gpu/sealgate_gpu/onnx_export.py):
+ * each forward pass returns the new tokens' keys and values, and `append` writes them into the next columns in
+ * place, so a decode step copies one column, not the cache.
+ *
+ * Every row holds its real tokens right-aligned in the used columns (prompts are left-padded and each decode
+ * step appends one column for everybody); the columns before them are padding and the columns from `length` on
+ * are zeros, both masked. Masked columns must stay finite: they are multiplied by an attention weight of 0.
+ */
+export class KvCache {
+  constructor(
+    readonly tensors: ort.Tensor[],
+    public length: number,
+  ) {}
+
+  /**
+   * `count` zero tensors of [batch, heads, capacity, headDim], none of it used yet, on the memory of `reuse`
+   * where it is large enough. Fresh memory costs far more than the copy a rebuild makes (the first write to
+   * each page, then the garbage collector's work on the old cache): about 35 ms against 4 ms at 32 rows.
+   */
+  static zeros(
+    count: number,
+    [batch, heads, capacity, headDim]: readonly number[],
+    reuse?: KvCache,
+  ): KvCache {
+    const dims = [batch, heads, capacity, headDim];
+    const size = batch * heads * capacity * headDim;
+    const tensors = Array.from({ length: count }, (_, t) => {
+      const old = (reuse?.tensors[t]?.data as Float32Array | undefined)?.buffer;
+      const data =
+        old && old.byteLength >= size * 4
+          ? new Float32Array(old, 0, size).fill(0)
+          : // A quarter more than asked, so that the next, slightly larger cache fits it too.
+            new Float32Array(new ArrayBuffer(Math.ceil(size * 1.25) * 4), 0, size);
+      return new ort.Tensor('float32', data, dims);
+    });
+    return new KvCache(tensors, 0);
+  }
+
+  get batch(): number {
+    return this.tensors[0].dims[0];
+  }
+
+  get capacity(): number {
+    return this.tensors[0].dims[2];
+  }
+
+  /** Writes a pass's new keys and values ([batch, heads, tokens, headDim] each) into the next columns. */
+  append(fresh: ort.Tensor[]): void {
+    const tokens = fresh[0].dims[2];
+    if (this.length + tokens > this.capacity) {
+      throw new Error(`${tokens} new columns do not fit a cache of ${this.length} / ${this.capacity}`);
+    }
+    for (const [t, tensor] of this.tensors.entries()) {
+      const [batch, heads, capacity, headDim] = tensor.dims;
+      const into = tensor.data as Float32Array;
+      const values = fresh[t].data as Float32Array;
+      const run = tokens * headDim;
+      for (let r = 0; r < batch * heads; r++) {
+        into.set(values.subarray(r * run, (r + 1) * run), (r * capacity + this.length) * headDim);
+      }
+    }
+    this.length += tokens;
+  }
+}
 
 /** Rows taken from one batch's KV cache: which rows, and how many real (right-aligned) tokens each holds. */
 export interface CacheRows {
@@ -8,50 +74,31 @@ export interface CacheRows {
 }
 
 /**
- * A new batch KV cache made of rows of one or more caches, right-aligned to `length` columns.
- *
- * Every row of a batch cache holds its real tokens in its last columns (prompts are left-padded and each decode
- * step appends one column for everybody), so a row can move between caches of different lengths: its last
- * `tokens` columns are copied to the end of the new row and the columns before them are zero padding, which
- * the attention mask hides. `length` below the longest source drops leading columns that are padding for
- * every kept row, so the cache never grows past its longest row.
+ * A new batch KV cache of `capacity` columns made of rows of one or more caches, right-aligned to `length` used
+ * columns: a row's last `tokens` columns are copied to the end of its new row's used columns and the columns
+ * before them are zero padding, which the attention mask hides. `length` below the longest source drops
+ * leading columns that are padding for every kept row, so the cache never grows past its longest row.
+ * `reuse` lends its memory (see `KvCache.zeros`): it must not be one of the parts.
  */
-export function gatherCache(parts: CacheRows[], length: number): KvCache {
+export function gatherCache(parts: CacheRows[], length: number, capacity: number, reuse?: KvCache): KvCache {
   const first = parts.find((p) => p.rows.length > 0);
   if (!first) throw new Error('gatherCache needs at least one row');
+  if (length > capacity) throw new Error(`${length} columns do not fit a capacity of ${capacity}`);
   const batch = parts.reduce((n, p) => n + p.rows.length, 0);
-  const tensors = first.cache.length;
-  const out: KvCache = [];
-  for (let t = 0; t < tensors; t++) {
-    const [, heads, , headDim] = first.cache[t].dims;
-    const data = new Float32Array(batch * heads * length * headDim);
-    let target = 0;
-    for (const part of parts) {
-      const source = part.cache[t];
-      const sourceLength = source.dims[2];
-      const values = source.data as Float32Array;
-      for (const { index, tokens } of part.rows) {
-        if (tokens > length || tokens > sourceLength) {
-          throw new Error(
-            `row of ${tokens} tokens does not fit a cache of ${Math.min(length, sourceLength)}`,
-          );
-        }
-        for (let h = 0; h < heads; h++) {
-          const from = ((index * heads + h) * sourceLength + sourceLength - tokens) * headDim;
-          const to = ((target * heads + h) * length + length - tokens) * headDim;
-          data.set(values.subarray(from, from + tokens * headDim), to);
-        }
-        target++;
-      }
-    }
-    out.push(new ort.Tensor('float32', data, [batch, heads, length, headDim]));
+  const [, heads, , headDim] = first.cache.tensors[0].dims;
+  const out = KvCache.zeros(first.cache.tensors.length, [batch, heads, capacity, headDim], reuse);
+  out.length = length;
+  let target = 0;
+  for (const part of parts) {
+    for (const { index, tokens } of part.rows) placeRow(out, target++, part.cache, index, tokens);
   }
   return out;
 }
 
 /**
- * Writes row `index` of `source` (its last `tokens` columns) into row `slot` of `target` in place,
- * right-aligned, and zeroes the columns before it: whatever the slot held before is gone.
+ * Writes row `index` of `source` (its last `tokens` used columns) into row `slot` of `target` in place,
+ * right-aligned to the target's used columns, and zeroes the columns before it: whatever the slot held before
+ * is gone.
  */
 export function placeRow(
   target: KvCache,
@@ -60,44 +107,22 @@ export function placeRow(
   index: number,
   tokens: number,
 ): void {
-  for (let t = 0; t < target.length; t++) {
-    const [, heads, length, headDim] = target[t].dims;
-    const sourceLength = source[t].dims[2];
-    if (tokens > length || tokens > sourceLength) {
-      throw new Error(`row of ${tokens} tokens does not fit a cache of ${Math.min(length, sourceLength)}`);
-    }
-    const into = target[t].data as Float32Array;
-    const values = source[t].data as Float32Array;
+  if (tokens > target.length || tokens > source.length) {
+    throw new Error(
+      `row of ${tokens} tokens does not fit a cache of ${Math.min(target.length, source.length)}`,
+    );
+  }
+  for (const [t, tensor] of target.tensors.entries()) {
+    const [, heads, capacity, headDim] = tensor.dims;
+    const sourceCapacity = source.tensors[t].dims[2];
+    const into = tensor.data as Float32Array;
+    const values = source.tensors[t].data as Float32Array;
     for (let h = 0; h < heads; h++) {
-      const row = (slot * heads + h) * length * headDim;
-      const to = row + (length - tokens) * headDim;
+      const row = (slot * heads + h) * capacity * headDim;
+      const to = row + (target.length - tokens) * headDim;
       into.fill(0, row, to);
-      const from = ((index * heads + h) * sourceLength + sourceLength - tokens) * headDim;
+      const from = ((index * heads + h) * sourceCapacity + source.length - tokens) * headDim;
       into.set(values.subarray(from, from + tokens * headDim), to);
     }
-  }
-}
-
-/**
- * Memory for the batch KV cache across decode steps: two sets of buffers used in turn, so that each step's
- * forward pass writes its present cache into the set that does not hold its past one. Without it every step
- * allocates the whole cache anew (tens of megabytes at 32 rows) and copies it out of onnxruntime, and the
- * garbage collector then reclaims as much. A set grows (by a quarter over what is asked) when a step needs
- * more than it holds.
- */
-export class KvArena {
-  private readonly sets: ArrayBuffer[][] = [[], []];
-
-  /** `count` tensors of `dims` on the set that does not back `past`. */
-  present(count: number, dims: [number, number, number, number], past: KvCache | null): KvCache {
-    const size = dims[0] * dims[1] * dims[2] * dims[3];
-    const busy = past?.[0] ? (past[0].data as Float32Array).buffer : null;
-    const set = this.sets[this.sets[0][0] !== undefined && this.sets[0][0] === busy ? 1 : 0];
-    const out: KvCache = [];
-    for (let t = 0; t < count; t++) {
-      if (!set[t] || set[t].byteLength < size * 4) set[t] = new ArrayBuffer(Math.ceil(size * 1.25) * 4);
-      out.push(new ort.Tensor('float32', new Float32Array(set[t], 0, size), dims));
-    }
-    return out;
   }
 }

@@ -1,31 +1,25 @@
 import * as ort from 'onnxruntime-node';
+import { KvCache } from 'src/inference/kv-cache';
 import { factorKey, LoraAdapter } from 'src/inference/lora-adapter';
 import { LORA_MODULES, ModelSpec } from 'src/inference/model-spec';
-
-/** The KV cache of a batch: one key and one value tensor per layer, [batch, kv_heads, length, head_dim]. */
-export type KvCache = ort.Tensor[];
 
 export interface ForwardInput {
   /** [batch][tokens], rectangular. */
   inputIds: number[][];
-  /** [batch][cached + tokens]: 1 for a token, 0 for padding. */
+  /** [batch][past.length + tokens]: 1 for a token, 0 for padding (the unused capacity is masked here). */
   attentionMask: number[][];
   /** [batch][tokens]. */
   positionIds: number[][];
+  /** The batch's cache, read only; null for a pass with nothing cached. */
   past: KvCache | null;
   lora: LoraFeeds;
-  /**
-   * Tensors of the present cache's shape ([batch, kv_heads, cached + tokens, head_dim]) for the pass to write
-   * the new cache into, instead of buffers it allocates and copies out (see KvArena); must not share memory
-   * with `past`.
-   */
-  present?: KvCache;
 }
 
 export interface ForwardOutput {
   /** [batch, tokens, vocab] row-major. */
   logits: Float32Array;
-  present: KvCache;
+  /** The new tokens' keys and values, [batch, kv_heads, tokens, head_dim] per layer: for `KvCache.append`. */
+  fresh: ort.Tensor[];
 }
 
 /** The LoRA inputs of one batch, built once and reused for every decode step of that batch. */
@@ -90,38 +84,39 @@ export class LlamaSession {
   }
 
   async forward(input: ForwardInput): Promise<ForwardOutput> {
+    const { spec } = this;
     const batch = input.inputIds.length;
     const tokens = input.inputIds[0].length;
+    // Never a past of 0 columns (onnxruntime's MatMul over an empty dimension leaves garbage, see loraFeeds):
+    // without a cache, one masked column of zeros, shared by every layer.
+    const zeros = input.past
+      ? null
+      : new ort.Tensor('float32', new Float32Array(batch * spec.kvHeads * spec.headDim), [
+          batch,
+          spec.kvHeads,
+          1,
+          spec.headDim,
+        ]);
+    const used = input.past?.length ?? 0;
+    const capacity = input.past?.capacity ?? 1;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: int64Tensor(input.inputIds),
-      attention_mask: int64Tensor(input.attentionMask),
+      attention_mask: maskTensor(input.attentionMask, used, capacity),
       position_ids: int64Tensor(input.positionIds),
       ...input.lora,
     };
-    const empty = new Float32Array(0);
-    for (let layer = 0; layer < this.spec.layers; layer++) {
-      for (const [j, kv] of ['key', 'value'].entries()) {
-        feeds[`past_key_values.${layer}.${kv}`] =
-          input.past?.[2 * layer + j] ??
-          new ort.Tensor('float32', empty, [batch, this.spec.kvHeads, 0, this.spec.headDim]);
-      }
+    for (let layer = 0; layer < spec.layers; layer++) {
+      feeds[`past_key_values.${layer}.key`] = input.past?.tensors[2 * layer] ?? zeros!;
+      feeds[`past_key_values.${layer}.value`] = input.past?.tensors[2 * layer + 1] ?? zeros!;
     }
-    const fetches: Record<string, ort.Tensor | null> = { logits: null };
-    for (let layer = 0; layer < this.spec.layers; layer++) {
-      fetches[`present.${layer}.key`] = input.present?.[2 * layer] ?? null;
-      fetches[`present.${layer}.value`] = input.present?.[2 * layer + 1] ?? null;
-    }
-    const out = await this.session.run(feeds, fetches);
-    const present: KvCache = [];
-    for (let layer = 0; layer < this.spec.layers; layer++) {
-      present.push(
-        input.present?.[2 * layer] ?? out[`present.${layer}.key`],
-        input.present?.[2 * layer + 1] ?? out[`present.${layer}.value`],
-      );
+    const out = await this.session.run(feeds);
+    const fresh: ort.Tensor[] = [];
+    for (let layer = 0; layer < spec.layers; layer++) {
+      fresh.push(out[`new_key_values.${layer}.key`], out[`new_key_values.${layer}.value`]);
     }
     const logits = out.logits;
     if (logits.dims[1] !== tokens) throw new Error(`logits for ${logits.dims[1]} tokens, expected ${tokens}`);
-    return { logits: logits.data as Float32Array, present };
+    return { logits: logits.data as Float32Array, fresh };
   }
 
   release(): Promise<void> {
@@ -133,5 +128,20 @@ function int64Tensor(rows: number[][]): ort.Tensor {
   const width = rows[0]?.length ?? 0;
   const data = new BigInt64Array(rows.length * width);
   rows.forEach((row, i) => row.forEach((v, j) => (data[i * width + j] = BigInt(v))));
+  return new ort.Tensor('int64', data, [rows.length, width]);
+}
+
+/**
+ * The attention mask for a past of `capacity` columns of which `used` are filled: each row's mask over its used
+ * columns and new tokens, with zeros for the unused columns in between.
+ */
+function maskTensor(rows: number[][], used: number, capacity: number): ort.Tensor {
+  const width = rows[0].length - used + capacity;
+  const data = new BigInt64Array(rows.length * width);
+  rows.forEach((row, i) =>
+    row.forEach((v, j) => {
+      if (v !== 0) data[i * width + (j < used ? j : j - used + capacity)] = 1n;
+    }),
+  );
   return new ort.Tensor('int64', data, [rows.length, width]);
 }
