@@ -50,7 +50,7 @@ class Setup:
         self.device_info = device_info(self.device)
 
 
-def mean_ci95(values: Sequence[float]) -> Dict[str, Any]:
+def mean_ci95(values: Sequence[float], low: float = 0.0, high: float = 1.0) -> Dict[str, Any]:
     """Mean and a normal-approximation 95% interval of the mean (1.96 standard errors) over passages."""
     n = len(values)
     if n == 0:
@@ -58,7 +58,13 @@ def mean_ci95(values: Sequence[float]) -> Dict[str, Any]:
     mean = sum(values) / n
     sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
     half = 1.96 * sd / math.sqrt(n)
-    return {"mean": mean, "ci95": [max(0.0, mean - half), min(1.0, mean + half)], "n": n}
+    return {"mean": mean, "ci95": [max(low, mean - half), min(high, mean + half)], "n": n}
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float]) -> Dict[str, Any]:
+    """Mean and 95% interval of a - b passage by passage: two conditions on the same passages differ by less
+    noise than their two separate intervals suggest."""
+    return mean_ci95([x - y for x, y in zip(a, b)], low=-1.0, high=1.0)
 
 
 class Progress:

@@ -20,7 +20,8 @@ import time
 from typing import Any, Dict, List, Optional, Sequence
 
 from ..training import TrainParams
-from .common import SEAL_INNER_UPDATE, Checkpoint, Progress, Setup, inner_update_summary, mean_ci95, write_json
+from .common import (SEAL_INNER_UPDATE, Checkpoint, Progress, Setup, inner_update_summary, mean_ci95,
+                     paired_difference, write_json)
 from .rest_em import RestEm, RestEmSettings
 from .self_edits import FAMILIES, edit_sequences, generate_self_edits, passage_sequences
 from .trials import Trial, closed_book_accuracy, run_trials
@@ -93,6 +94,9 @@ class KnowledgeExperiment:
             per[base_r] = self.ckpt.get(base_r)["perPassage"]
             per[f"seal{r}"] = self._condition(f"seal{r}", "implications", seed=self.args.seed + 10 * r)
         conditions = {name: mean_ci95(v) for name, v in per.items()}
+        # What ReST-EM adds over the base model's own self-edits, passage by passage.
+        paired = {f"seal{r}MinusSelfEdit": paired_difference(per[f"seal{r}"], per["selfEdit"])
+                  for r in range(1, self.args.rounds + 1)}
         examples = {n: self.ckpt.get(n).get("example") for n in per if self.ckpt.get(n).get("example")}
         return {
             "experiment": "knowledge",
@@ -100,6 +104,7 @@ class KnowledgeExperiment:
             "samplesPerPassage": self.args.samples,
             "innerUpdate": inner_update_summary(self.params),
             "conditions": conditions,
+            "paired": paired,
             "restEm": rounds,
             "examples": examples,
             "secondsPerTrial": (sum(self.trial_seconds) / len(self.trial_seconds)) if self.trial_seconds else None,
@@ -140,7 +145,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     result = KnowledgeExperiment(setup, args).run()
     if args.out:
         write_json(args.out, result)
-    for name, c in result["conditions"].items():
+    for name, c in {**result["conditions"], **result["paired"]}.items():
         print(f"{name:>10}  {c['mean']:.3f}  [{c['ci95'][0]:.3f}, {c['ci95'][1]:.3f}]  n={c['n']}", file=sys.stderr)
     if args.json:
         print(json.dumps(result))
