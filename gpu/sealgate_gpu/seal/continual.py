@@ -48,7 +48,8 @@ def rehearsal_sequences(setup: Setup, n: int, seed: int, only: str = "") -> List
     """n texts of the model's rehearsal corpus (rehearsal.jsonl: pretraining biographies and known
     question-answer pairs), drawn at random, optionally only those whose id starts with `only`; the gateway's
     `training.replay.rehearsal` draws from the same file."""
-    corpus = [r for r in read_jsonl(os.path.join(setup.model_dir, "rehearsal.jsonl")) if str(r["id"]).startswith(only)]
+    corpus = read_jsonl(os.path.join(setup.model_dir, "rehearsal.jsonl"))
+    corpus = [r for r in corpus if str(r["id"]).startswith(only)]
     gen = torch.Generator().manual_seed(seed)
     picks = torch.randint(len(corpus), (n,), generator=gen).tolist()
     return [text_sequence(setup.tok, str(corpus[j]["text"])) for j in picks]
@@ -83,17 +84,18 @@ class ContinualExperiment:
             raise ValueError(f"--runs {args.runs} from passage {first} needs more held-out passages than there are")
         self.runs = [pool[i * EDITS:(i + 1) * EDITS] for i in range(args.runs)]
         self.known = known_facts(setup.model_dir, args.known_facts)
-        self.rehearsal = rehearsal_sequences(setup, args.runs * EDITS * args.rehearsal, args.seed, args.rehearsal_only)
+        self.rehearsal = rehearsal_sequences(
+            setup, args.runs * EDITS * args.rehearsal, args.seed, args.rehearsal_only)
         naive = {"runs": args.runs, "first": first, "seed": args.seed, "knownFacts": args.known_facts,
                  "innerUpdate": inner_update_summary(params)}
         mitigated = {**naive, "rehearsal": args.rehearsal, "rehearsalOnly": args.rehearsal_only,
                      "replayCap": args.replay_cap}
         folder = os.path.join(args.work, "continual", f"runs{args.runs}-from{first}-seed{args.seed}")
+        rehearsal = f"rh{args.rehearsal}{args.rehearsal_only}"
         self.ckpt = {
             "naive": Checkpoint(os.path.join(folder, "naive"), naive),
-            "mitigated": Checkpoint(os.path.join(folder, f"mitigated-rh{args.rehearsal}{args.rehearsal_only}-cap{args.replay_cap}"),
-                                    mitigated),
-            "consolidated": Checkpoint(os.path.join(folder, f"consolidated-rh{args.rehearsal}{args.rehearsal_only}"),
+            "mitigated": Checkpoint(os.path.join(folder, f"mitigated-{rehearsal}-cap{args.replay_cap}"), mitigated),
+            "consolidated": Checkpoint(os.path.join(folder, f"consolidated-{rehearsal}"),
                                        {**mitigated, "consolidated": True}),
         }
         self.progress = Progress("continual")

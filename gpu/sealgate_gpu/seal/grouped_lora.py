@@ -265,7 +265,6 @@ class GroupedAdapters:
             out.append(new[k * m:k * m + len(group)])
         return out
 
-
     @torch.no_grad()
     def sequence_nll(self, model: LlamaForCausalLM, sequences: Sequence[Sequence[TokenSequence]]) -> List[float]:
         """Per adapter k, the mean next-token loss over the masked tokens of sequences[k] (teacher-forced)."""

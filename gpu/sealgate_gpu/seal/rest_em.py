@@ -46,14 +46,12 @@ class RestEm:
         inner_update: TrainParams,
         folder: str,
         progress: Callable[..., None],
-        generator_update: TrainParams = GENERATOR_UPDATE,
     ) -> None:
         self.s = setup
         self.settings = settings
         self.inner_update = inner_update
         self.folder = folder
         self.progress = progress
-        self.generator_update = generator_update
         self.passages = list(passages)
         self.ckpt = Checkpoint(folder, {"passages": [p.id for p in self.passages], "k": settings.k,
                                         "seed": settings.seed})
@@ -83,7 +81,8 @@ class RestEm:
         edits = generate_self_edits(s.model, tok, FAMILY, self.passages, k, seed=self.settings.seed + 100 * r)
         # One training seed for the k self-edits of a passage, so their rewards differ by what they say, not by
         # the luck of initialisation and shuffling (common random numbers).
-        trials = [Trial(p, edit_sequences(tok, FAMILY, p, e), seed=0) for p, es in zip(self.passages, edits) for e in es]
+        trials = [Trial(p, edit_sequences(tok, FAMILY, p, e), seed=0)
+                  for p, es in zip(self.passages, edits) for e in es]
         results = run_trials(s.model, s.stack, tok, trials, self.inner_update, self.settings.group_size,
                              on_progress=lambda d, n: self.progress(f"ReST-EM round {r} trials", d, n))
         rewards = [[results[i * k + j].accuracy - before[i] for j in range(k)] for i in range(len(self.passages))]
@@ -105,7 +104,7 @@ class RestEm:
             raise RuntimeError(f"ReST-EM round {r}: no self-edit improved any passage; nothing to learn from")
         self.progress(f"ReST-EM round {r}: fine-tuning the generator on {len(kept)} kept self-edits")
         sequences = [generator_sequences(tok, FAMILY, p, e) for p, e, _ in kept]
-        trained = train_lora(s.model, s.stack, sequences, self.generator_update)
+        trained = train_lora(s.model, s.stack, sequences, GENERATOR_UPDATE)
         trained.adapter.save(folder, metadata={"sealgate.rest_em_round": str(r)})
         rewards = [g for gains in rollouts["rewards"] for g in gains]
         return {
