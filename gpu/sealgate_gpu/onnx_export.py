@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .lora import AdapterStack, LoraAdapter, LoraConfig, inject_lora_layers
-from .model import LINEAR_MODULES, LlamaAttention, LlamaForCausalLM, apply_rope
+from .model import LINEAR_MODULES, LlamaAttention, LlamaForCausalLM
 
 OPSET = 14
 ONNX_NAME = "model.onnx"
@@ -82,11 +82,7 @@ class SplitAttention(nn.Module):
         a = self.attn
         assert past is not None, "the exported graph always has a past (at least one masked column)"
         bsz, q_len, _ = x.shape
-        q = a.q_proj(x).view(bsz, q_len, a.n_heads, a.head_dim).transpose(1, 2)
-        k = a.k_proj(x).view(bsz, q_len, a.n_kv, a.head_dim).transpose(1, 2)
-        v = a.v_proj(x).view(bsz, q_len, a.n_kv, a.head_dim).transpose(1, 2)
-        q = apply_rope(q, cos, sin)
-        k = apply_rope(k, cos, sin)
+        q, k, v = a.project_qkv(x, cos, sin)
         rep = a.n_heads // a.n_kv
         # [B, H, T, D] -> [B, kv_heads, rep * T, D]: query heads of one key/value head side by side.
         qg = q.reshape(bsz, a.n_kv, rep * q_len, a.head_dim)
