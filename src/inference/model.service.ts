@@ -109,9 +109,16 @@ export class ModelService implements OnModuleInit, OnModuleDestroy {
     return this.run(requests, true, options);
   }
 
-  /** Rows generating now and rows waiting (as of the last forward pass), and the batch bound. */
-  servingLoad(): { batchRows: number; queued: number; maxBatch: number } {
-    return { ...this.model().engine.load(), maxBatch: this.config.SERVING_MAX_BATCH };
+  /**
+   * Rows generating now and rows waiting (as of the last forward pass), the batch bound, and the rows in
+   * flight (given to the engine, internal ones included) that admission counts against batch + queue.
+   */
+  servingLoad(): { batchRows: number; queued: number; maxBatch: number; inFlight: number } {
+    return {
+      ...this.model().engine.load(),
+      maxBatch: this.config.SERVING_MAX_BATCH,
+      inFlight: this.inFlight,
+    };
   }
 
   /** Log-probabilities of texts (each encoded with <s>) under an adapter stack given by folders. */
