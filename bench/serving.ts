@@ -15,6 +15,7 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Gateway, load, LoadResult, startGateway } from './gateway-process';
+import { loadConfig } from 'src/config/app-config';
 import { generateBatch, GenerationRequest } from 'src/inference/generator';
 import { LlamaSession } from 'src/inference/llama-session';
 import { ModelSpec } from 'src/inference/model-spec';
@@ -90,7 +91,8 @@ async function main(): Promise<void> {
 
   const spec = ModelSpec.load(MODEL_DIR);
   const tokenizer = TextTokenizer.fromFile(spec.tokenizerPath);
-  const session = await LlamaSession.create(spec, 1);
+  // The gateways' own onnxruntime thread count (INFERENCE_THREADS), so the direct loop is the same engine.
+  const session = await LlamaSession.create(spec, loadConfig().INFERENCE_THREADS);
   let batched: Gateway | undefined;
   let unbatched: Gateway | undefined;
   try {
@@ -161,6 +163,7 @@ async function main(): Promise<void> {
         maxTokens: MAX_TOKENS,
         temperature: 0,
         secondsPerLevel: seconds,
+        inferenceThreads: loadConfig().INFERENCE_THREADS,
         gateway: { SERVING_MAX_BATCH: MAX_BATCH, SERVING_MAX_QUEUE: MAX_QUEUE, LOG_LEVEL: 'warn' },
         unbatched: { SERVING_MAX_BATCH: 1, SERVING_MAX_QUEUE: MAX_QUEUE },
         load: 'autocannon (closed loop, one process), POST /v1/completions over loopback',

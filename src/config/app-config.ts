@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /** Every setting the process reads, validated once at boot; a bad value stops the process and is named. */
@@ -39,7 +40,8 @@ export const appConfigSchema = z.object({
   AUDIT_VERIFY_EVERY_MINUTES: intFromEnv(60, 0, 10080),
   SHUTDOWN_GRACE_SECONDS: intFromEnv(30, 1, 3600),
   MODEL_DIR: z.string().min(1).default('models/default'),
-  INFERENCE_THREADS: intFromEnv(1, 1, 256),
+  // onnxruntime's intra-op threads: every core (see docs/configuration.md for what was measured).
+  INFERENCE_THREADS: intFromEnv(availableParallelism(), 1, 256),
   ADAPTER_CACHE_MB: intFromEnv(256, 1, 1_048_576),
   ADAPTER_MAX_MB: intFromEnv(64, 1, 65_536),
   GENERATION_MAX_TOKENS: intFromEnv(256, 1, 32_768),

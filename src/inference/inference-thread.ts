@@ -9,7 +9,14 @@ import {
   StepListener,
 } from 'src/inference/inference-engine';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
-import { FromWorker, ToWorker, WireError, WorkerData } from 'src/inference/inference-protocol';
+import {
+  FromWorker,
+  LOAD_CELLS,
+  readLoad,
+  ToWorker,
+  WireError,
+  WorkerData,
+} from 'src/inference/inference-protocol';
 import { ScoreResult } from 'src/inference/scoring';
 
 interface Pending {
@@ -56,23 +63,26 @@ require(${JSON.stringify(entry)});
 export class InferenceThread implements EngineClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private current: EngineLoad = { batchRows: 0, queued: 0 };
   private exited: Error | null = null;
   private closing: Promise<void> | null = null;
 
   private constructor(
     private readonly worker: Worker,
+    private readonly loadCells: Int32Array,
     private readonly onStep?: StepListener,
   ) {}
 
   static start(options: EngineOptions, onStep?: StepListener): Promise<InferenceThread> {
     const fromSource = __filename.endsWith('.ts');
     const entry = join(__dirname, `inference-worker${fromSource ? '.ts' : '.js'}`);
-    const workerData: WorkerData = { options };
+    const workerData: WorkerData = {
+      options,
+      load: new SharedArrayBuffer(LOAD_CELLS * Int32Array.BYTES_PER_ELEMENT),
+    };
     const worker = fromSource
       ? new Worker(sourceBootstrap(entry, join(__dirname, '..', '..')), { eval: true, workerData })
       : new Worker(entry, { workerData });
-    const thread = new InferenceThread(worker, onStep);
+    const thread = new InferenceThread(worker, new Int32Array(workerData.load), onStep);
     return new Promise((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
         if (message.type === 'ready') resolve(thread);
@@ -111,9 +121,9 @@ export class InferenceThread implements EngineClient {
     return this.request<ScoreResult[]>(id, { type: 'score', id, texts, adapterFolders });
   }
 
-  /** As of the last forward pass (the worker reports after each). */
+  /** As of the last forward pass (the worker writes it to shared memory after each). */
   load(): EngineLoad {
-    return this.current;
+    return readLoad(this.loadCells);
   }
 
   /** Lets queued and running work finish, then stops the thread. */
@@ -143,12 +153,8 @@ export class InferenceThread implements EngineClient {
 
   private receive(message: FromWorker): void {
     switch (message.type) {
-      case 'step':
-        this.current = message.load;
-        this.onStep?.(message);
-        return;
-      case 'load':
-        this.current = message.load;
+      case 'steps':
+        for (const step of message.steps) this.onStep?.(step);
         return;
       case 'text':
         this.pending.get(message.id)?.onText?.(message.index, message.delta);

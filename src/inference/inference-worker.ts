@@ -1,6 +1,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceEngine } from 'src/inference/inference-engine';
-import { FromWorker, toWire, ToWorker, WorkerData } from 'src/inference/inference-protocol';
+import {
+  FromWorker,
+  STEP_REPORT_MS,
+  StepReport,
+  toWire,
+  ToWorker,
+  WorkerData,
+  writeLoad,
+} from 'src/inference/inference-protocol';
 
 /**
  * The inference worker thread: onnxruntime-node runs a forward pass synchronously on its calling thread, so
@@ -9,13 +17,29 @@ import { FromWorker, toWire, ToWorker, WorkerData } from 'src/inference/inferenc
 const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
 const cancels = new Map<number, AbortController>();
+const data = workerData as WorkerData;
+const loadCells = new Int32Array(data.load);
+
+/** Steps not reported yet, and the timer that will report them. */
+let steps: StepReport[] = [];
+let reportTimer: NodeJS.Timeout | null = null;
+
+function reportSteps(): void {
+  if (reportTimer) clearTimeout(reportTimer);
+  reportTimer = null;
+  if (steps.length === 0) return;
+  post({ type: 'steps', steps });
+  steps = [];
+}
 
 async function main(): Promise<void> {
   let engine: InferenceEngine;
   try {
-    engine = await InferenceEngine.create((workerData as WorkerData).options, (step) =>
-      post({ type: 'step', ...step, load: engine.load() }),
-    );
+    engine = await InferenceEngine.create(data.options, (step) => {
+      writeLoad(loadCells, engine.load());
+      steps.push(step);
+      reportTimer ??= setTimeout(reportSteps, STEP_REPORT_MS);
+    });
   } catch (err) {
     post({ type: 'failed', error: toWire(err) });
     return;
@@ -35,9 +59,11 @@ async function main(): Promise<void> {
             (err: unknown) => post({ type: 'error', id: message.id, error: toWire(err) }),
           )
           .finally(() => {
+            // Its steps right after its answer (the answer goes out first, the metrics wait no longer).
+            reportSteps();
             cancels.delete(message.id);
-            // After the last step of a batch no step reports again: say that it emptied.
-            setImmediate(() => post({ type: 'load', load: engine.load() }));
+            // After the last step of a batch no step writes the load again: record that it emptied.
+            setImmediate(() => writeLoad(loadCells, engine.load()));
           });
         return;
       }
@@ -51,7 +77,10 @@ async function main(): Promise<void> {
         );
         return;
       case 'close':
-        void engine.close().finally(() => post({ type: 'closed' }));
+        void engine.close().finally(() => {
+          reportSteps();
+          post({ type: 'closed' });
+        });
         return;
     }
   });

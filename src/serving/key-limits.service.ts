@@ -38,6 +38,12 @@ return 1
 /** A stream can run no longer than this before its lease lapses on its own. */
 const STREAM_LEASE_MS = 10 * 60_000;
 
+/** The scripts as commands: ioredis sends EVALSHA (40 bytes, not the script) and loads a script Redis lacks. */
+interface LimitCommands {
+  takeToken(key: string, rate: number, burst: number): Promise<number>;
+  openStream(key: string, max: number, leaseMs: number, lease: string): Promise<number>;
+}
+
 /**
  * Limits per API key: request rate (token bucket), tokens per request and concurrent streams. Each is the key's
  * own override where an admin set one (setApiKeyLimits), else the configured default (KEY_*). Counted in Redis
@@ -45,10 +51,16 @@ const STREAM_LEASE_MS = 10 * 60_000;
  */
 @Injectable()
 export class KeyLimitsService implements OnModuleDestroy {
+  private readonly commands: LimitCommands;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SERVING_REDIS) private readonly redis: Redis,
-  ) {}
+  ) {
+    redis.defineCommand('takeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
+    redis.defineCommand('openStream', { numberOfKeys: 1, lua: OPEN_STREAM });
+    this.commands = redis as unknown as LimitCommands;
+  }
 
   async onModuleDestroy(): Promise<void> {
     await this.redis.quit().catch(() => undefined);
@@ -57,7 +69,7 @@ export class KeyLimitsService implements OnModuleDestroy {
   /** Takes one request from the key's bucket, or refuses with RATE_LIMITED and when to retry. */
   async takeRequest(auth: AuthContext): Promise<void> {
     const { rate, burst, limit } = this.rateOf(auth);
-    const waitMs = Number(await this.redis.eval(TAKE_TOKEN, 1, this.key(auth, 'rate'), rate, burst));
+    const waitMs = Number(await this.commands.takeToken(this.key(auth, 'rate'), rate, burst));
     if (waitMs > 0) {
       throw new ServingError(
         ServingErrorCode.RATE_LIMITED,
@@ -88,7 +100,7 @@ export class KeyLimitsService implements OnModuleDestroy {
     const max = own ?? this.config.KEY_MAX_CONCURRENT_STREAMS;
     const key = this.key(auth, 'streams');
     const lease = randomUUID();
-    const granted = Number(await this.redis.eval(OPEN_STREAM, 1, key, max, STREAM_LEASE_MS, lease));
+    const granted = Number(await this.commands.openStream(key, max, STREAM_LEASE_MS, lease));
     if (!granted) {
       throw new ServingError(
         ServingErrorCode.TOO_MANY_STREAMS,

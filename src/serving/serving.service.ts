@@ -74,11 +74,18 @@ export class ServingService {
 
   async generate(auth: AuthContext, request: ServingRequest): Promise<ServingOutcome> {
     try {
-      await this.limits.takeRequest(auth);
+      // The rate check (a Redis round trip) and the stack lookup (the database) run side by side; a refusal
+      // by the limits still comes first, as if they had run in that order.
+      const [limited, resolved] = await Promise.allSettled([
+        this.limits.takeRequest(auth),
+        this.resolve(request.target),
+      ]);
+      if (limited.status === 'rejected') throw limited.reason;
       this.limits.checkMaxTokens(auth, request.params.maxTokens);
+      if (resolved.status === 'rejected') throw resolved.reason;
       const release = request.onText ? await this.limits.openStream(auth) : null;
       try {
-        return await this.run(request);
+        return await this.run(request, resolved.value);
       } finally {
         await release?.();
       }
@@ -90,8 +97,7 @@ export class ServingService {
     }
   }
 
-  private async run(request: ServingRequest): Promise<ServingOutcome> {
-    const stack = await this.resolve(request.target);
+  private async run(request: ServingRequest, stack: ServingStack): Promise<ServingOutcome> {
     const { params } = request;
     const results = await this.model.serve(
       request.prompts.map((prompt, i) => ({

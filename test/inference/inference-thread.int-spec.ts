@@ -58,6 +58,27 @@ describe('inference worker thread', () => {
     expect(pieces.join('')).toBe(result.text);
   });
 
+  it('reports the load through shared memory, and every step of a request right after its result', async () => {
+    const steps: { kind: string; rows: number }[] = [];
+    const reporting = await InferenceThread.start(options, (step) => steps.push(step));
+    try {
+      const loads: number[] = [];
+      const [result] = await reporting.generate(
+        [{ prompt: 'Passage:\nKelan', params: greedy(16), adapterFolders: [] }],
+        () => loads.push(reporting.load().batchRows),
+      );
+      await new Promise((r) => setTimeout(r, 20)); // well before the report timer (STEP_REPORT_MS)
+      // One prefill and a decode per token after the first.
+      expect(steps.filter((s) => s.kind === 'prefill')).toMatchObject([{ rows: 1 }]);
+      expect(steps.filter((s) => s.kind === 'decode')).toHaveLength(result.tokenIds.length - 1);
+      expect(loads.length).toBeGreaterThan(1);
+      expect(loads.every((rows) => rows === 1)).toBe(true); // read while the row was generating
+      expect(reporting.load()).toEqual({ batchRows: 0, queued: 0 });
+    } finally {
+      await reporting.close();
+    }
+  });
+
   it('keeps domain errors (class, code, details) across the boundary', async () => {
     const tooLong = await thread
       .generate([{ prompt: 'word '.repeat(600), params: greedy(8), adapterFolders: [] }])

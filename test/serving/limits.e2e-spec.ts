@@ -1,4 +1,5 @@
 import { Role } from 'src/auth/role';
+import { STEP_REPORT_MS } from 'src/inference/inference-protocol';
 import { ModelService } from 'src/inference/model.service';
 import { MetricsService } from 'src/observability/metrics.service';
 import { codeOf, reasonOf, TestApp } from 'test/support/test-app';
@@ -97,12 +98,15 @@ describe('serving limits and back-pressure', () => {
 
   it('drops the rows of a client that goes away mid-stream', async () => {
     const model = t.get(ModelService);
+    // Steps reach the metrics in batches (STEP_REPORT_MS), after the answers of the requests they served.
+    const stepsReported = () => new Promise((r) => setTimeout(r, 2 * STEP_REPORT_MS));
     const decodeSteps = async () =>
       (await t.get(MetricsService).servingSteps.get()).values.find(
         (v) => v.metricName?.endsWith('_count') && v.labels.kind === 'decode',
       )?.value ?? 0;
     const whole = await post(await key(), { prompt: LONG, max_tokens: 200 });
     const full = ((await whole.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens;
+    await stepsReported();
     const before = await decodeSteps();
     const controller = new AbortController();
     const res = await fetch(`${t.started.url}/v1/completions`, {
@@ -115,6 +119,7 @@ describe('serving limits and back-pressure', () => {
     expect(model.servingLoad().batchRows).toBe(1);
     controller.abort();
     await waitFor(() => model.servingLoad().batchRows === 0);
+    await stepsReported();
     expect(full).toBeGreaterThan(20);
     expect((await decodeSteps()) - before).toBeLessThan(full / 2); // stopped, not run to the end
     expect((await post(await key(), { prompt: 'The', max_tokens: 1 })).status).toBe(200);

@@ -11,7 +11,9 @@ model knew are measured closed-book. The arms:
   consolidated  (only with --arms) like mitigated, but edit r trains on the base model and its adapter replaces
              the run's stack instead of going on top of it: one adapter holds every edit so far. The gateway does
              not offer this yet (its lineage stacks adapters); the arm measures what it would keep.
-Runs train side by side (one group each), so all runs of an arm share every batched pass.
+Runs train side by side (one group each), so all runs of an arm share every batched pass. Every arm trains with
+one inner update: SEAL's (rank 32 on q/v, lr 1e-3, batch 1; the default) or, with `--inner-update gateway`, the
+gateway's own (policies/channels.yaml: rank 16 on every projection, lr 3e-3, batch 8).
 
 Run from gpu/: python3 -m sealgate_gpu.seal.continual --model ../models/default [--runs 4] [--json]
 """
@@ -31,10 +33,11 @@ from ..lora import LoraAdapter
 from ..training import TokenSequence, TrainParams
 from .common import SEAL_INNER_UPDATE, Checkpoint, Progress, Setup, inner_update_summary, write_json
 from .self_edits import Passage, edit_sequences, generate_self_edits, text_sequence
-from .trials import Trial, closed_book_accuracy, run_trials
+from .trials import INNER_UPDATE, Trial, closed_book_accuracy, run_trials
 
 EDITS = 8
 ARMS = ("naive", "mitigated", "consolidated")
+INNER_UPDATES = {"seal": SEAL_INNER_UPDATE, "gateway": INNER_UPDATE}
 
 
 def known_facts(model_dir: str, n: int) -> Passage:
@@ -74,10 +77,10 @@ def retention_summary(matrix: List[List[float]]) -> Dict[str, Any]:
 
 
 class ContinualExperiment:
-    def __init__(self, setup: Setup, args: argparse.Namespace, params: TrainParams = SEAL_INNER_UPDATE) -> None:
+    def __init__(self, setup: Setup, args: argparse.Namespace) -> None:
         self.s = setup
         self.args = args
-        self.params = params
+        self.params: TrainParams = INNER_UPDATES[args.inner_update]
         first = len(setup.eval_passages) - args.runs * EDITS if args.first_passage is None else args.first_passage
         pool = setup.eval_passages[first:first + args.runs * EDITS]
         if first < 0 or len(pool) < args.runs * EDITS:
@@ -87,10 +90,11 @@ class ContinualExperiment:
         self.rehearsal = rehearsal_sequences(
             setup, args.runs * EDITS * args.rehearsal, args.seed, args.rehearsal_only)
         naive = {"runs": args.runs, "first": first, "seed": args.seed, "knownFacts": args.known_facts,
-                 "innerUpdate": inner_update_summary(params)}
+                 "innerUpdate": inner_update_summary(self.params)}
         mitigated = {**naive, "rehearsal": args.rehearsal, "rehearsalOnly": args.rehearsal_only,
                      "replayCap": args.replay_cap}
-        folder = os.path.join(args.work, "continual", f"runs{args.runs}-from{first}-seed{args.seed}")
+        inner = "" if args.inner_update == "seal" else f"-{args.inner_update}"
+        folder = os.path.join(args.work, "continual", f"runs{args.runs}-from{first}-seed{args.seed}{inner}")
         rehearsal = f"rh{args.rehearsal}{args.rehearsal_only}"
         self.ckpt = {
             "naive": Checkpoint(os.path.join(folder, "naive"), naive),
@@ -183,6 +187,8 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                     help="replay at most this many earlier sequences per mitigated edit (0: all of them)")
     ap.add_argument("--arms", default="naive,mitigated", type=lambda v: [a for a in v.split(",") if a],
                     help=f"which arms to run, comma-separated, of {','.join(ARMS)} (default: naive,mitigated)")
+    ap.add_argument("--inner-update", choices=sorted(INNER_UPDATES), default="seal",
+                    help="the edits' training: SEAL's (default) or the gateway's (policies/channels.yaml)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default=None, help="auto (default), cpu, cuda")
     ap.add_argument("--work", default="../runs/experiments")
