@@ -12,8 +12,8 @@ model knew are measured closed-book. The arms:
              the run's stack instead of going on top of it: one adapter holds every edit so far. The gateway does
              not offer this yet (its lineage stacks adapters); the arm measures what it would keep.
 Runs train side by side (one group each), so all runs of an arm share every batched pass. Every arm trains with
-one inner update: SEAL's (rank 32 on q/v, lr 1e-3, batch 1; the default) or, with `--inner-update gateway`, the
-gateway's own (policies/channels.yaml: rank 16 on every projection, lr 3e-3, batch 8).
+one inner update: the gateway's own (policies/channels.yaml: rank 16 on every projection, lr 3e-3, batch 8; the
+default) or, with `--inner-update seal`, SEAL's (rank 32 on q/v, lr 1e-3, batch 1).
 
 Run from gpu/: python3 -m sealgate_gpu.seal.continual --model ../models/default [--runs 4] [--json]
 """
@@ -179,16 +179,16 @@ def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
                     help="index of the first held-out passage used (default: the last runs x 8 of the eval split, "
                          "which the knowledge experiment's first 200 never reach)")
     ap.add_argument("--known-facts", type=int, default=60, help="known facts measured after each edit")
-    ap.add_argument("--rehearsal", type=int, default=8,
-                    help="rehearsal texts (rehearsal.jsonl) replayed with each mitigated edit (default 8)")
+    ap.add_argument("--rehearsal", type=int, default=32,
+                    help="rehearsal texts (rehearsal.jsonl) replayed with each mitigated edit (default 32)")
     ap.add_argument("--rehearsal-only", default="", metavar="PREFIX",
                     help="draw rehearsal texts only from entries whose id starts with PREFIX (e.g. qa-)")
     ap.add_argument("--replay-cap", type=int, default=0,
                     help="replay at most this many earlier sequences per mitigated edit (0: all of them)")
     ap.add_argument("--arms", default="naive,mitigated", type=lambda v: [a for a in v.split(",") if a],
                     help=f"which arms to run, comma-separated, of {','.join(ARMS)} (default: naive,mitigated)")
-    ap.add_argument("--inner-update", choices=sorted(INNER_UPDATES), default="seal",
-                    help="the edits' training: SEAL's (default) or the gateway's (policies/channels.yaml)")
+    ap.add_argument("--inner-update", choices=sorted(INNER_UPDATES), default="gateway",
+                    help="the edits' training: the gateway's (policies/channels.yaml, default) or SEAL's")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default=None, help="auto (default), cpu, cuda")
     ap.add_argument("--work", default="../runs/experiments")
