@@ -37,7 +37,7 @@ export type StepReport = Parameters<StepListener>[0];
 /**
  * Forward passes are reported in batches, at most this long after they ran (and right after the result of
  * a request they served): a message per step would wake the main thread hundreds of times a second, and with
- * onnxruntime's threads on every core each wake stalls a step (measured: 4-5 points of latency at 1 client).
+ * onnxruntime's threads on every core each wake stalls a step (measured: about 4 points of latency at 1 client).
  */
 export const STEP_REPORT_MS = 250;
 
