@@ -92,7 +92,8 @@ async function main(): Promise<void> {
   const spec = ModelSpec.load(MODEL_DIR);
   const tokenizer = TextTokenizer.fromFile(spec.tokenizerPath);
   // The gateways' own onnxruntime thread count (INFERENCE_THREADS), so the direct loop is the same engine.
-  const session = await LlamaSession.create(spec, loadConfig().INFERENCE_THREADS);
+  const inferenceThreads = loadConfig().INFERENCE_THREADS;
+  const session = await LlamaSession.create(spec, inferenceThreads);
   let batched: Gateway | undefined;
   let unbatched: Gateway | undefined;
   try {
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
         maxTokens: MAX_TOKENS,
         temperature: 0,
         secondsPerLevel: seconds,
-        inferenceThreads: loadConfig().INFERENCE_THREADS,
+        inferenceThreads,
         gateway: { SERVING_MAX_BATCH: MAX_BATCH, SERVING_MAX_QUEUE: MAX_QUEUE, LOG_LEVEL: 'warn' },
         unbatched: { SERVING_MAX_BATCH: 1, SERVING_MAX_QUEUE: MAX_QUEUE },
         load: 'autocannon (closed loop, one process), POST /v1/completions over loopback',

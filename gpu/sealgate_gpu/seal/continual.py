@@ -93,6 +93,7 @@ class ContinualExperiment:
                  "innerUpdate": inner_update_summary(self.params)}
         mitigated = {**naive, "rehearsal": args.rehearsal, "rehearsalOnly": args.rehearsal_only,
                      "replayCap": args.replay_cap}
+        # SEAL's runs keep the folder they had before the option existed, so their checkpoints still resume.
         inner = "" if args.inner_update == "seal" else f"-{args.inner_update}"
         folder = os.path.join(args.work, "continual", f"runs{args.runs}-from{first}-seed{args.seed}{inner}")
         rehearsal = f"rh{args.rehearsal}{args.rehearsal_only}"
