@@ -3,6 +3,7 @@
  * redis-server it starts), a fresh data folder, an admin key and one channel to serve.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -139,6 +140,41 @@ export async function load(
     errors: result.errors + result.timeouts + result.non2xx,
     statusCounts,
   };
+}
+
+/**
+ * One POST to the gateway over a kept-alive connection (node:http, the plainest client): its status and body,
+ * for measurements that interleave single requests with other work.
+ */
+export function post(
+  gateway: Gateway,
+  path: string,
+  body: Record<string, unknown>,
+  agent: Agent,
+): Promise<{ status: number; body: string }> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${gateway.url}${path}`,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          authorization: `Bearer ${gateway.token}`,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
 }
 
 /** Resident set size of a process in bytes (Linux). */

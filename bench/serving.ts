@@ -9,12 +9,15 @@
  *
  * Only one thing runs at a time (2 cores): each gateway idles while the other is measured, and the direct
  * loop runs with both idle. Unbatched and direct are measured just before and just after each gateway run.
+ * The latency added at 1 client is also measured in pairs of one gateway request and one direct generation
+ * (`latencyAt1Client`, see `pairedLatency`): the target is judged on that figure.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Gateway, load, LoadResult, startGateway } from './gateway-process';
+import { Agent } from 'node:http';
+import { Gateway, load, LoadResult, post, startGateway } from './gateway-process';
 import { loadConfig } from 'src/config/app-config';
 import { generateBatch, GenerationRequest } from 'src/inference/generator';
 import { LlamaSession } from 'src/inference/llama-session';
@@ -28,6 +31,10 @@ const MAX_BATCH = 32;
 const MAX_QUEUE = 256;
 /** More clients than batch and queue hold together: the excess must get 429s, nothing else. */
 const OVERLOAD_CLIENTS = 384;
+/** The bench body's generation, as the direct loop runs it. */
+const DIRECT_PARAMS = { maxTokens: MAX_TOKENS, temperature: 0, topP: 1, stop: [] as string[] };
+/** Gateway/direct pairs for the 1-client latency (see `pairedLatency`). */
+const LATENCY_PAIRS = 200;
 
 /** The model-stack bench's prompt: an implications prompt on a held-out passage (~60 tokens). */
 function benchPrompt(): string {
@@ -43,11 +50,7 @@ const percentile = (xs: number[], q: number): number => {
 
 /** The plain loop: one generation at a time through generator + llama-session, no HTTP, no batching. */
 async function direct(session: LlamaSession, tokenizer: TextTokenizer, prompt: string, seconds: number) {
-  const request: GenerationRequest = {
-    prompt,
-    adapters: [],
-    params: { maxTokens: MAX_TOKENS, temperature: 0, topP: 1, stop: [] },
-  };
+  const request: GenerationRequest = { prompt, adapters: [], params: { ...DIRECT_PARAMS } };
   const latencies: number[] = [];
   let tokens = 0;
   const started = performance.now();
@@ -63,6 +66,54 @@ async function direct(session: LlamaSession, tokenizer: TextTokenizer, prompt: s
     p50Ms: Number(percentile(latencies, 0.5).toFixed(1)),
     p99Ms: Number(percentile(latencies, 0.99).toFixed(1)),
     requests: latencies.length,
+  };
+}
+
+/**
+ * The latency the gateway adds at 1 client, from pairs: each gateway request (over HTTP from this process) is
+ * followed by one direct generation, so both halves of a pair see the same moment of a shared machine, whose
+ * speed drifts by tens of percent within a minute. The figure is the median of the pairs' ratios.
+ */
+async function pairedLatency(
+  gateway: Gateway,
+  session: LlamaSession,
+  tokenizer: TextTokenizer,
+  prompt: string,
+  body: Record<string, unknown>,
+  pairs: number,
+) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const request: GenerationRequest = { prompt, adapters: [], params: { ...DIRECT_PARAMS } };
+  const gatewayMs: number[] = [];
+  const directMs: number[] = [];
+  let errors = 0;
+  try {
+    for (let i = 0; i < pairs; i++) {
+      const t0 = performance.now();
+      const res = await post(gateway, '/v1/completions', body, agent);
+      const t1 = performance.now();
+      await generateBatch(session, tokenizer, [request]);
+      const t2 = performance.now();
+      if (res.status !== 200) errors++;
+      gatewayMs.push(t1 - t0);
+      directMs.push(t2 - t1);
+    }
+  } finally {
+    agent.destroy();
+  }
+  const ratios = gatewayMs.map((g, i) => g / directMs[i] - 1);
+  return {
+    pairs,
+    errors,
+    gatewayP50Ms: Number(percentile(gatewayMs, 0.5).toFixed(1)),
+    directP50Ms: Number(percentile(directMs, 0.5).toFixed(1)),
+    addedP50Ms: Number(
+      percentile(
+        gatewayMs.map((g, i) => g - directMs[i]),
+        0.5,
+      ).toFixed(2),
+    ),
+    overhead: Number(percentile(ratios, 0.5).toFixed(3)),
   };
 }
 
@@ -137,6 +188,10 @@ async function main(): Promise<void> {
       console.error(JSON.stringify(level));
       levels.push(level);
     }
+    const paired = levelsToRun.includes(1)
+      ? await pairedLatency(batched, session, tokenizer, prompt, body, LATENCY_PAIRS)
+      : null;
+    if (paired) console.error(JSON.stringify({ paired }));
     const over = values['skip-overload']
       ? null
       : await load(batched, OVERLOAD_CLIENTS, Math.max(5, Math.round(seconds / 2)), body);
@@ -170,11 +225,14 @@ async function main(): Promise<void> {
         load: 'autocannon (closed loop, one process), POST /v1/completions over loopback',
       },
       levels,
+      latencyAt1Client: paired,
       overload,
       targets: {
         latencyOverheadAt1Client: {
           target: '<= 0.10',
-          measured: levels.find((l) => l.clients === 1)?.p50OverDirect,
+          measured: paired?.overhead,
+          method: 'median of paired ratios, gateway request then direct generation (latencyAt1Client)',
+          levelP50OverDirect: levels.find((l) => l.clients === 1)?.p50OverDirect,
         },
         batchingSpeedupAt32: {
           target: '>= 4',

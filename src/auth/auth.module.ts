@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { AbilityFactory, POLICY_FILE } from 'src/auth/ability.factory';
+import { ApiKeyCache } from 'src/auth/api-key-cache';
 import { AuthGuard } from 'src/auth/auth.guard';
 import { loadPolicyFile } from 'src/auth/policy-file';
 import { PrincipalsRepository } from 'src/auth/principals.repository';
@@ -17,6 +18,7 @@ import { PrincipalsService } from 'src/auth/principals.service';
       useFactory: (config: AppConfig) => loadPolicyFile(config.POLICY_FILE),
     },
     AbilityFactory,
+    ApiKeyCache,
     PrincipalsRepository,
     PrincipalsService,
     PrincipalsResolver,

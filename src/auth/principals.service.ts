@@ -6,6 +6,7 @@ import { CommonError } from 'src/common/errors/domain-error';
 import { TransactionRunner } from 'src/database/transaction-runner';
 import { AuditService } from 'src/audit/audit.service';
 import { AbilityFactory } from 'src/auth/ability.factory';
+import { ApiKeyCache, KnownKey } from 'src/auth/api-key-cache';
 import { ApiKeyEntity, ApiKeyLimits, limitsOf } from 'src/auth/api-key.entity';
 import { newApiKeyToken, parseToken, tokenMatches } from 'src/auth/api-key-token';
 import { AuthContext } from 'src/auth/auth-context';
@@ -47,13 +48,15 @@ export class PrincipalsService {
     private readonly transactions: TransactionRunner,
     private readonly audit: AuditService,
     private readonly abilities: AbilityFactory,
+    private readonly keys: ApiKeyCache,
   ) {}
 
   /** Resolves a bearer token to the caller, or explains exactly why it cannot. */
   async authenticate(token: string, requestId?: string): Promise<AuthContext> {
     const parsed = parseToken(token);
-    const key = parsed ? await this.repository.findKeyByPrefix(parsed.prefix) : null;
-    if (!key?.principal || !tokenMatches(token, key.secretHash)) {
+    const known = parsed ? await this.keys.get(parsed.prefix, () => this.loadKey(parsed.prefix)) : null;
+    const key = known?.key;
+    if (!key || !tokenMatches(token, key.secretHash)) {
       throw new AuthError(AuthErrorCode.INVALID_API_KEY, 'The API key is not valid');
     }
     const now = new Date();
@@ -68,14 +71,15 @@ export class PrincipalsService {
       throw new AuthError(AuthErrorCode.PRINCIPAL_DISABLED, 'The principal is disabled');
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
       await this.repository.touchKey(key.id, now);
+      key.lastUsedAt = now; // the cached row too, so the next requests do not write it again
     }
-    return new AuthContext(
-      key.principal,
-      this.abilities.forPrincipal(key.principal),
-      requestId,
-      key.id,
-      limitsOf(key),
-    );
+    return new AuthContext(key.principal, known.ability, requestId, key.id, limitsOf(key));
+  }
+
+  private async loadKey(prefix: string): Promise<KnownKey | null> {
+    const key = await this.repository.findKeyByPrefix(prefix);
+    if (!key?.principal) return null;
+    return { key: key as KnownKey['key'], ability: this.abilities.forPrincipal(key.principal) };
   }
 
   async get(ctx: AuthContext, id: string): Promise<PrincipalEntity> {
@@ -95,7 +99,7 @@ export class PrincipalsService {
   }
 
   async setDisabled(ctx: AuthContext, id: string, disabled: boolean): Promise<PrincipalEntity> {
-    return this.transactions.run(async (manager) => {
+    const changed = await this.transactions.run(async (manager) => {
       const principal = await this.repository.findById(id, manager);
       if (!principal) throw CommonError.notFound('Principal', id);
       ctx.assertCan(Action.update, Subject.Principal, principal);
@@ -111,6 +115,8 @@ export class PrincipalsService {
       });
       return saved;
     });
+    await this.keys.changed();
+    return changed;
   }
 
   async listKeys(ctx: AuthContext, principalId?: string): Promise<ApiKeyEntity[]> {
@@ -134,7 +140,7 @@ export class PrincipalsService {
   }
 
   async revokeKey(ctx: AuthContext, id: string): Promise<ApiKeyEntity> {
-    return this.transactions.run(async (manager) => {
+    const changed = await this.transactions.run(async (manager) => {
       const key = await this.repository.findKeyById(id, manager);
       if (!key) throw CommonError.notFound('ApiKey', id);
       ctx.assertCan(Action.revoke, Subject.ApiKey, key);
@@ -151,11 +157,13 @@ export class PrincipalsService {
       });
       return saved;
     });
+    await this.keys.changed();
+    return changed;
   }
 
   /** Sets (or, with null, clears) a key's own limits; KeyLimitsService applies them from the next request. */
   async setKeyLimits(ctx: AuthContext, id: string, limits: ApiKeyLimits): Promise<ApiKeyEntity> {
-    return this.transactions.run(async (manager) => {
+    const changed = await this.transactions.run(async (manager) => {
       const key = await this.repository.findKeyById(id, manager);
       if (!key) throw CommonError.notFound('ApiKey', id);
       ctx.assertCan(Action.update, Subject.ApiKey, key);
@@ -171,6 +179,8 @@ export class PrincipalsService {
       });
       return saved;
     });
+    await this.keys.changed();
+    return changed;
   }
 
   /**

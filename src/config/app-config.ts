@@ -73,6 +73,7 @@ export const appConfigSchema = z.object({
   KEY_RATE_BURST: intFromEnv(40, 1, 1_000_000),
   KEY_MAX_TOKENS_PER_REQUEST: intFromEnv(256, 1, 32_768),
   KEY_MAX_CONCURRENT_STREAMS: intFromEnv(4, 1, 100_000),
+  AUTH_CACHE_TTL_MS: intFromEnv(5_000, 0, 60_000),
 });
 
 export type AppConfig = z.infer<typeof appConfigSchema>;

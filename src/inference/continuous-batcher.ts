@@ -7,7 +7,7 @@ import {
   Row,
 } from 'src/inference/generator';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
-import { gatherCache, KvCache, placeRow } from 'src/inference/kv-cache';
+import { gatherCache, KvCache, placeRow, SpareCaches } from 'src/inference/kv-cache';
 import { LlamaSession, LoraFeeds } from 'src/inference/llama-session';
 import { LoraAdapter } from 'src/inference/lora-adapter';
 import { sampleToken } from 'src/inference/sampling';
@@ -38,6 +38,13 @@ export interface PreparedRow {
  * place, and the cache is rebuilt when they are used up. Unused columns are masked but still read by attention.
  */
 const CACHE_GROWTH = 32;
+
+/**
+ * How long an idle batcher keeps the memory of its last caches for the next request. Without it, every request
+ * that finds the batcher idle allocates its caches afresh, which at one row costs about as much as the batcher's
+ * whole bookkeeping: a few percent of the request.
+ */
+const IDLE_MEMORY_MS = 5_000;
 
 interface Ticket extends PreparedRow, RowOptions {
   /** Real tokens this row holds in the batch KV cache (right-aligned). */
@@ -74,8 +81,12 @@ export class ContinuousBatcher {
   private joining: Ticket[] = [];
   private readonly exclusiveWork: (() => Promise<void>)[] = [];
   private cache: KvCache | null = null;
-  /** The cache before the last rebuild: the next rebuild writes into its memory (see `KvCache.zeros`). */
-  private spare: KvCache | null = null;
+  /**
+   * Caches left by rebuilds and by the last batch: the next rebuild writes into their memory. Two, because the
+   * growing cache of a batch alternates between two sizes of memory.
+   */
+  private readonly spares = new SpareCaches(2);
+  private idleTimer: NodeJS.Timeout | null = null;
   private lora: LoraFeeds | null = null;
   /** The adapter stacks `lora` was built for, slot by slot. */
   private loraStacks: LoraAdapter[][] = [];
@@ -160,6 +171,8 @@ export class ContinuousBatcher {
   async close(): Promise<void> {
     this.closed = true;
     await this.running;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.spares.clear();
   }
 
   private kick(): void {
@@ -321,9 +334,9 @@ export class ContinuousBatcher {
         ],
         length,
         length + CACHE_GROWTH,
-        this.spare ?? undefined,
+        this.spares,
       );
-      this.spare = cache;
+      if (cache) this.spares.put(cache);
     }
     this.refreshLora();
   }
@@ -362,10 +375,13 @@ export class ContinuousBatcher {
     return !t.settled;
   }
 
+  /** Drops the batch; its cache's memory is kept for `IDLE_MEMORY_MS` in case more requests come. */
   private reset(): void {
+    if (this.cache) this.spares.put(this.cache);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => this.spares.clear(), IDLE_MEMORY_MS).unref();
     this.slots = [];
-    this.cache = null; // an idle batcher holds no cache memory
-    this.spare = null;
+    this.cache = null;
     this.lora = null;
     this.loraStacks = [];
   }

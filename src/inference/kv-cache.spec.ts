@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { gatherCache, KvCache, placeRow } from 'src/inference/kv-cache';
+import { gatherCache, KvCache, SpareCaches, placeRow } from 'src/inference/kv-cache';
 
 /**
  * A [batch, 1 head, capacity, 1] cache of `length` used columns whose values are 10 * row + column + 1 (0 is
@@ -34,19 +34,34 @@ describe('KvCache', () => {
     ]);
   });
 
-  it('builds zero tensors on the memory of an old cache when it is large enough, fresh memory otherwise', () => {
-    const old = KvCache.zeros(2, [2, 1, 4, 1]);
-    (old.tensors[0].data as Float32Array).fill(7);
-    const reused = KvCache.zeros(2, [2, 1, 3, 1], old);
-    expect((reused.tensors[0].data as Float32Array).buffer).toBe(
-      (old.tensors[0].data as Float32Array).buffer,
-    );
+  it('builds zero tensors on the memory of the smallest spare cache that fits, fresh memory otherwise', () => {
+    const small = KvCache.zeros(2, [2, 1, 4, 1]);
+    const large = KvCache.zeros(2, [2, 1, 8, 1]);
+    (small.tensors[0].data as Float32Array).fill(7);
+    const spares = new SpareCaches(2);
+    spares.put(large);
+    spares.put(small);
+    const bufferOf = (c: KvCache) => (c.tensors[0].data as Float32Array).buffer;
+    const reused = KvCache.zeros(2, [2, 1, 3, 1], spares);
+    expect(bufferOf(reused)).toBe(bufferOf(small));
     expect(Array.from(reused.tensors[0].data as Float32Array)).toEqual([0, 0, 0, 0, 0, 0]);
-    const bigger = KvCache.zeros(2, [2, 1, 6, 1], old);
-    expect((bigger.tensors[0].data as Float32Array).buffer).not.toBe(
-      (old.tensors[0].data as Float32Array).buffer,
-    );
-    expect(bigger.tensors[0].dims).toEqual([2, 1, 6, 1]);
+    // The small one is lent out now; the large one is next, and then nothing is left.
+    expect(bufferOf(KvCache.zeros(2, [2, 1, 4, 1], spares))).toBe(bufferOf(large));
+    const fresh = KvCache.zeros(2, [2, 1, 4, 1], spares);
+    expect([bufferOf(small), bufferOf(large)]).not.toContain(bufferOf(fresh));
+    expect(fresh.tensors[0].dims).toEqual([2, 1, 4, 1]);
+  });
+
+  it('keeps only the largest spare caches and lends none too small', () => {
+    const sizes = [4, 12, 8];
+    const spares = new SpareCaches(2);
+    for (const capacity of sizes) spares.put(KvCache.zeros(1, [1, 1, capacity, 1]));
+    // 4 columns (5 with the quarter more) was dropped: a 3-column cache gets the 8 (10) as the smallest kept.
+    expect(spares.take(3, 1)!.tensors[0].dims[2]).toBe(8);
+    expect(spares.take(13, 1)!.tensors[0].dims[2]).toBe(12);
+    expect(spares.take(1, 1)).toBeUndefined();
+    spares.put(KvCache.zeros(1, [1, 1, 2, 1]));
+    expect(spares.take(20, 1)).toBeUndefined();
   });
 
   it('refuses columns beyond its capacity', () => {

@@ -17,24 +17,23 @@ export class KvCache {
   ) {}
 
   /**
-   * `count` zero tensors of [batch, heads, capacity, headDim], none of it used yet, on the memory of `reuse`
-   * where it is large enough. Fresh memory costs far more than the copy a rebuild makes (the first write to
-   * each page, then the garbage collector's work on the old cache): about 35 ms against 4 ms at 32 rows.
+   * `count` zero tensors of [batch, heads, capacity, headDim], none of it used yet, on the memory of a spare
+   * cache where one is large enough. Fresh memory costs far more than the copy a rebuild makes (the first write
+   * to each page, then the garbage collector's work on the old cache): about 35 ms against 4 ms at 32 rows.
    */
   static zeros(
     count: number,
     [batch, heads, capacity, headDim]: readonly number[],
-    reuse?: KvCache,
+    spares?: SpareCaches,
   ): KvCache {
     const dims = [batch, heads, capacity, headDim];
     const size = batch * heads * capacity * headDim;
+    const reuse = spares?.take(size, count);
     const tensors = Array.from({ length: count }, (_, t) => {
-      const old = (reuse?.tensors[t]?.data as Float32Array | undefined)?.buffer;
-      const data =
-        old && old.byteLength >= size * 4
-          ? new Float32Array(old, 0, size).fill(0)
-          : // A quarter more than asked, so that the next, slightly larger cache fits it too.
-            new Float32Array(new ArrayBuffer(Math.ceil(size * 1.25) * 4), 0, size);
+      const data = reuse
+        ? new Float32Array(floatsOf(reuse, t).buffer, 0, size).fill(0)
+        : // A quarter more than asked, so that the next, slightly larger cache fits it too.
+          new Float32Array(new ArrayBuffer(Math.ceil(size * 1.25) * 4), 0, size);
       return new ort.Tensor('float32', data, dims);
     });
     return new KvCache(tensors, 0);
@@ -67,6 +66,45 @@ export class KvCache {
   }
 }
 
+function floatsOf(cache: KvCache, tensor: number): Float32Array {
+  return cache.tensors[tensor].data as Float32Array;
+}
+
+/**
+ * Memory of caches no longer in use, lent to the next ones that fit (see `KvCache.zeros`): the smallest that
+ * fits is lent, and only the `max` largest are kept. A cache given here must not be read or written again.
+ */
+export class SpareCaches {
+  private caches: KvCache[] = [];
+
+  constructor(private readonly max: number) {}
+
+  /** Takes the smallest spare of `count` tensors whose memory holds `size` floats each, if there is one. */
+  take(size: number, count: number): KvCache | undefined {
+    const fits = (c: KvCache) =>
+      c.tensors.length >= count && c.tensors.every((_, t) => floatsOf(c, t).buffer.byteLength >= size * 4);
+    let best = -1;
+    this.caches.forEach((c, i) => {
+      if (fits(c) && (best < 0 || bytesOf(c) < bytesOf(this.caches[best]))) best = i;
+    });
+    return best < 0 ? undefined : this.caches.splice(best, 1)[0];
+  }
+
+  put(cache: KvCache): void {
+    this.caches.push(cache);
+    this.caches.sort((a, b) => bytesOf(b) - bytesOf(a));
+    this.caches.length = Math.min(this.caches.length, this.max);
+  }
+
+  clear(): void {
+    this.caches = [];
+  }
+}
+
+function bytesOf(cache: KvCache): number {
+  return cache.tensors.reduce((n, _, t) => n + floatsOf(cache, t).buffer.byteLength, 0);
+}
+
 /** Rows taken from one batch's KV cache: which rows, and how many real (right-aligned) tokens each holds. */
 export interface CacheRows {
   cache: KvCache;
@@ -78,15 +116,20 @@ export interface CacheRows {
  * columns: a row's last `tokens` columns are copied to the end of its new row's used columns and the columns
  * before them are zero padding, which the attention mask hides. `length` below the longest source drops
  * leading columns that are padding for every kept row, so the cache never grows past its longest row.
- * `reuse` lends its memory (see `KvCache.zeros`): it must not be one of the parts.
+ * `spares` lends memory (see `KvCache.zeros`): none of the parts may be among them.
  */
-export function gatherCache(parts: CacheRows[], length: number, capacity: number, reuse?: KvCache): KvCache {
+export function gatherCache(
+  parts: CacheRows[],
+  length: number,
+  capacity: number,
+  spares?: SpareCaches,
+): KvCache {
   const first = parts.find((p) => p.rows.length > 0);
   if (!first) throw new Error('gatherCache needs at least one row');
   if (length > capacity) throw new Error(`${length} columns do not fit a capacity of ${capacity}`);
   const batch = parts.reduce((n, p) => n + p.rows.length, 0);
   const [, heads, , headDim] = first.cache.tensors[0].dims;
-  const out = KvCache.zeros(first.cache.tensors.length, [batch, heads, capacity, headDim], reuse);
+  const out = KvCache.zeros(first.cache.tensors.length, [batch, heads, capacity, headDim], spares);
   out.length = length;
   let target = 0;
   for (const part of parts) {

@@ -7,7 +7,10 @@ import { ServingError, ServingErrorCode } from 'src/serving/serving.errors';
 
 export const SERVING_REDIS = Symbol('SERVING_REDIS');
 
-/** Token bucket in Redis (shared by every api replica); Redis's clock, so replicas' clocks do not matter. */
+/**
+ * Token bucket in Redis (shared by every api replica); Redis's clock, so replicas' clocks do not matter.
+ * Returns the wait before a token is due (0: taken) and the whole tokens left.
+ */
 const TAKE_TOKEN = `
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -21,7 +24,7 @@ local wait = 0
 if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) * 1000 / rate) end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst * 1000 / rate) + 1000)
-return wait
+return { wait, math.floor(tokens) }
 `;
 
 /** A stream lease: a member of the key's sorted set, scored by when it lapses (a crashed replica's leases lapse). */
@@ -40,8 +43,17 @@ const STREAM_LEASE_MS = 10 * 60_000;
 
 /** The scripts as commands: ioredis sends EVALSHA (40 bytes, not the script) and loads a script Redis lacks. */
 interface LimitCommands {
-  takeToken(key: string, rate: number, burst: number): Promise<number>;
+  takeToken(key: string, rate: number, burst: number): Promise<[number, number]>;
   openStream(key: string, max: number, leaseMs: number, lease: string): Promise<number>;
+}
+
+/** Keys whose last bucket reading this replica keeps (see `reserveRequest`); the oldest reading goes first. */
+const MAX_BUCKET_READINGS = 10_000;
+
+/** What this replica knows of a key's bucket: whole tokens left at its last answer, and takes not answered yet. */
+interface BucketReading {
+  tokens: number;
+  pending: number;
 }
 
 /**
@@ -52,6 +64,7 @@ interface LimitCommands {
 @Injectable()
 export class KeyLimitsService implements OnModuleDestroy {
   private readonly commands: LimitCommands;
+  private readonly readings = new Map<string, BucketReading>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -66,10 +79,37 @@ export class KeyLimitsService implements OnModuleDestroy {
     await this.redis.quit().catch(() => undefined);
   }
 
-  /** Takes one request from the key's bucket, or refuses with RATE_LIMITED and when to retry. */
-  async takeRequest(auth: AuthContext): Promise<void> {
+  /**
+   * Whether the key's bucket, as this replica last read it, holds a token for one more request beside the takes
+   * it has not had answered yet. If so the token is counted here as taken: the caller may start the request's
+   * work before `takeRequest(auth, true)`, which it must call, answers (and must stop that work on a refusal).
+   * Only another replica's takes in between can make such a request be refused; a key this replica has not
+   * read yet, or read empty, is never reserved for.
+   */
+  reserveRequest(auth: AuthContext): boolean {
+    const reading = this.readings.get(this.key(auth, 'rate'));
+    if (!reading || reading.tokens - reading.pending < 1) return false;
+    reading.pending++;
+    return true;
+  }
+
+  /**
+   * Takes one request from the key's bucket, or refuses with RATE_LIMITED and when to retry. `reserved`: the
+   * request was counted by `reserveRequest`.
+   */
+  async takeRequest(auth: AuthContext, reserved = false): Promise<void> {
     const { rate, burst, limit } = this.rateOf(auth);
-    const waitMs = Number(await this.commands.takeToken(this.key(auth, 'rate'), rate, burst));
+    const key = this.key(auth, 'rate');
+    const reading = this.reading(key);
+    if (!reserved) reading.pending++;
+    let waitMs: number;
+    try {
+      const [wait, tokens] = (await this.commands.takeToken(key, rate, burst)).map(Number);
+      waitMs = wait;
+      reading.tokens = tokens;
+    } finally {
+      reading.pending--;
+    }
     if (waitMs > 0) {
       throw new ServingError(
         ServingErrorCode.RATE_LIMITED,
@@ -139,6 +179,23 @@ export class KeyLimitsService implements OnModuleDestroy {
       burst: Math.min(perMinute, this.config.KEY_RATE_BURST),
       limit: 'apiKey.requestsPerMinute',
     };
+  }
+
+  /** The key's reading, made the newest (a map keeps insertion order, so the first is the oldest). */
+  private reading(key: string): BucketReading {
+    const reading = this.readings.get(key) ?? { tokens: 0, pending: 0 };
+    this.readings.delete(key);
+    this.readings.set(key, reading);
+    if (this.readings.size > MAX_BUCKET_READINGS) {
+      // The oldest without pending takes: a reserved token stays counted until its take answers.
+      for (const [k, r] of this.readings) {
+        if (r.pending === 0) {
+          this.readings.delete(k);
+          break;
+        }
+      }
+    }
+    return reading;
   }
 
   private key(auth: AuthContext, what: 'rate' | 'streams'): string {

@@ -74,27 +74,64 @@ export class ServingService {
 
   async generate(auth: AuthContext, request: ServingRequest): Promise<ServingOutcome> {
     try {
-      // The rate check (a Redis round trip) and the stack lookup (the database) run side by side; a refusal
-      // by the limits still comes first, as if they had run in that order.
-      const [limited, resolved] = await Promise.allSettled([
-        this.limits.takeRequest(auth),
-        this.resolve(request.target),
-      ]);
-      if (limited.status === 'rejected') throw limited.reason;
-      this.limits.checkMaxTokens(auth, request.params.maxTokens);
-      if (resolved.status === 'rejected') throw resolved.reason;
-      const release = request.onText ? await this.limits.openStream(auth) : null;
-      try {
-        return await this.run(request, resolved.value);
-      } finally {
-        await release?.();
-      }
+      // A stream's text goes out as it is made, so only a whole answer may start before its rate check.
+      return !request.onText && this.limits.reserveRequest(auth)
+        ? await this.runWhileChecking(auth, request)
+        : await this.checkThenRun(auth, request);
     } catch (err) {
       if (err instanceof DomainError && err.kind === ErrorKind.TOO_MANY_REQUESTS) {
         this.metrics.servingRejected.inc({ reason: String(err.code) });
       }
       throw err;
     }
+  }
+
+  private async checkThenRun(auth: AuthContext, request: ServingRequest): Promise<ServingOutcome> {
+    // The rate check (a Redis round trip) and the stack lookup (the database) run side by side; a refusal
+    // by the limits still comes first, as if they had run in that order.
+    const [limited, resolved] = await Promise.allSettled([
+      this.limits.takeRequest(auth),
+      this.resolve(request.target),
+    ]);
+    if (limited.status === 'rejected') throw limited.reason;
+    this.limits.checkMaxTokens(auth, request.params.maxTokens);
+    if (resolved.status === 'rejected') throw resolved.reason;
+    const release = request.onText ? await this.limits.openStream(auth) : null;
+    try {
+      return await this.run(request, resolved.value);
+    } finally {
+      await release?.();
+    }
+  }
+
+  /**
+   * For a key whose bucket had a token for this request at this replica's last reading (`reserveRequest`): the
+   * generation starts first and the rate check runs beside it, so its Redis round trip (about a millisecond on
+   * a small machine, most of it waking an idle CPU) adds nothing to the latency. A refusal, possible only when
+   * other replicas emptied the bucket meanwhile, cancels the generation at its next step and is answered as
+   * before, ahead of any other error.
+   */
+  private async runWhileChecking(auth: AuthContext, request: ServingRequest): Promise<ServingOutcome> {
+    let stack: ServingStack;
+    try {
+      this.limits.checkMaxTokens(auth, request.params.maxTokens);
+      stack = await this.resolve(request.target);
+    } catch (err) {
+      await this.limits.takeRequest(auth, true);
+      throw err;
+    }
+    const cancel = new AbortController();
+    const signal = request.signal ? AbortSignal.any([request.signal, cancel.signal]) : cancel.signal;
+    // Handed to the model before the Redis command is written: both writes wake somebody up.
+    const running = this.run({ ...request, signal }, stack);
+    running.catch(() => undefined); // awaited below, after the rate check
+    try {
+      await this.limits.takeRequest(auth, true);
+    } catch (err) {
+      cancel.abort();
+      throw err;
+    }
+    return running;
   }
 
   private async run(request: ServingRequest, stack: ServingStack): Promise<ServingOutcome> {

@@ -1,7 +1,10 @@
+import { Redis } from 'ioredis';
 import { Role } from 'src/auth/role';
+import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { STEP_REPORT_MS } from 'src/inference/inference-protocol';
 import { ModelService } from 'src/inference/model.service';
 import { MetricsService } from 'src/observability/metrics.service';
+import { SERVING_REDIS } from 'src/serving/key-limits.service';
 import { codeOf, reasonOf, TestApp } from 'test/support/test-app';
 
 /** A prompt the model answers at length (a list of implications), so a generation stays in flight a while. */
@@ -27,6 +30,13 @@ describe('serving limits and back-pressure', () => {
     while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
     expect(condition()).toBe(true);
   };
+
+  // Steps reach the metrics in batches (STEP_REPORT_MS), after the answers of the requests they served.
+  const stepsReported = () => new Promise((r) => setTimeout(r, 2 * STEP_REPORT_MS));
+  const decodeSteps = async () =>
+    (await t.get(MetricsService).servingSteps.get()).values.find(
+      (v) => v.metricName?.endsWith('_count') && v.labels.kind === 'decode',
+    )?.value ?? 0;
 
   beforeAll(async () => {
     t = await TestApp.start('postgres', {
@@ -75,6 +85,38 @@ describe('serving limits and back-pressure', () => {
     expect((await post(await key(), { prompt: 'The', max_tokens: 1 })).status).toBe(200);
   });
 
+  it('starts a whole answer beside its rate check when the bucket had room, and stops it when another replica emptied the bucket', async () => {
+    const model = t.get(ModelService);
+    const p = await t.principal(Role.service);
+    const keys = await t.gql<{ apiKeys: { id: string }[] }>(
+      t.adminToken,
+      `{ apiKeys(principalId: "${p.id}") { id } }`,
+    );
+    const bucket = `${t.get<AppConfig>(APP_CONFIG as never).QUEUE_PREFIX}:limits:rate:${keys.data!.apiKeys[0].id}`;
+    // The first request of a key waits for its check: this replica has not read the bucket yet.
+    const served = jest.spyOn(model, 'serve');
+    try {
+      expect((await post(p.token, { prompt: 'The', max_tokens: 1 })).status).toBe(200);
+      expect(served).toHaveBeenCalledTimes(1);
+      // Two of three tokens left, as this replica read it; another replica now takes them.
+      await t.get<Redis>(SERVING_REDIS as never).hset(bucket, 'tokens', '0');
+      await stepsReported();
+      const before = await decodeSteps();
+      const refused = await post(p.token, { prompt: LONG, max_tokens: 200 });
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as ErrorJson).error.code).toBe('RATE_LIMITED');
+      expect(served).toHaveBeenCalledTimes(2); // it had started
+      await waitFor(() => model.servingLoad().inFlight === 0);
+      await stepsReported();
+      expect((await decodeSteps()) - before).toBeLessThan(20); // and was stopped (LONG runs for about 50)
+      // Now read empty here: the next request waits for its check, and starts nothing.
+      expect((await post(p.token, { prompt: LONG, max_tokens: 200 })).status).toBe(429);
+      expect(served).toHaveBeenCalledTimes(2);
+    } finally {
+      served.mockRestore();
+    }
+  });
+
   it('limits concurrent streams per key, and frees the place when a stream ends', async () => {
     const token = await key();
     const first = await post(token, { prompt: LONG, max_tokens: 200, stream: true });
@@ -98,12 +140,6 @@ describe('serving limits and back-pressure', () => {
 
   it('drops the rows of a client that goes away mid-stream', async () => {
     const model = t.get(ModelService);
-    // Steps reach the metrics in batches (STEP_REPORT_MS), after the answers of the requests they served.
-    const stepsReported = () => new Promise((r) => setTimeout(r, 2 * STEP_REPORT_MS));
-    const decodeSteps = async () =>
-      (await t.get(MetricsService).servingSteps.get()).values.find(
-        (v) => v.metricName?.endsWith('_count') && v.labels.kind === 'decode',
-      )?.value ?? 0;
     const whole = await post(await key(), { prompt: LONG, max_tokens: 200 });
     const full = ((await whole.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens;
     await stepsReported();
