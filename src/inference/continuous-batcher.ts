@@ -203,6 +203,8 @@ export class ContinuousBatcher {
   }
 
   private async loop(): Promise<void> {
+    // Busy again: the spare memory is in use, not idle.
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     while (this.hasWork()) {
       // onnxruntime-node runs a forward pass on this thread: yield to the event loop between steps, so new
       // requests are read (and join) while a batch is running instead of after it drains.
