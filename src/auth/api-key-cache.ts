@@ -87,10 +87,13 @@ export class ApiKeyCache implements OnModuleDestroy {
         this.subscribed = false;
         this.clear();
       });
-      subscriber.on(
-        'ready',
-        () => void subscriber.subscribe(this.channel).then(() => (this.subscribed = true)),
-      );
+      // Subscribed again after a reconnect (a failure shows as 'error' and leaves the cache off until then).
+      subscriber.on('ready', () => {
+        subscriber.subscribe(this.channel).then(
+          () => (this.subscribed = true),
+          () => undefined,
+        );
+      });
       subscriber.on('error', (err: Error) => this.logger.warn({ err }, 'API key cache: Redis error'));
       await subscriber.subscribe(this.channel);
       this.subscribed = true;

@@ -161,17 +161,14 @@ describe.each<Db>(['postgres', 'sqlite'])('gateway over GraphQL/HTTP on %s', (db
     );
     expect(keys.data!.apiKeys).toHaveLength(1);
     expect(JSON.stringify(keys.data)).not.toContain(holder.token.slice('sg_'.length + 13));
-    expect((await t.gql(holder.token, '{ me { name } }')).errors).toBeUndefined();
-
+    // Expiry is checked on every request, also while the key is cached (ApiKeyCache): it expires in use.
+    const expiresAt = Date.now() + 1500;
     await t
       .get(DataSource)
       .getRepository(ApiKeyEntity)
-      .update(
-        { id: keys.data!.apiKeys[0].id as string },
-        {
-          expiresAt: new Date(Date.now() - 1000),
-        },
-      );
+      .update({ id: keys.data!.apiKeys[0].id as string }, { expiresAt: new Date(expiresAt) });
+    expect((await t.gql(holder.token, '{ me { name } }')).errors).toBeUndefined();
+    await new Promise((r) => setTimeout(r, expiresAt - Date.now() + 50));
     const expired = await t.gql(holder.token, '{ me { name } }');
     expect([codeOf(expired), reasonOf(expired)]).toEqual(['UNAUTHENTICATED', 'API_KEY_EXPIRED']);
 
