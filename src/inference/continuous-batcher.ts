@@ -41,8 +41,8 @@ const CACHE_GROWTH = 32;
 
 /**
  * How long an idle batcher keeps the memory of its last caches for the next request. Without it, every request
- * that finds the batcher idle allocates its caches afresh, which at one row costs about as much as the batcher's
- * whole bookkeeping: a few percent of the request.
+ * that finds the batcher idle allocates its caches afresh, which at one row made a 64-token generation 5-10%
+ * slower (docs/benchmarks.md).
  */
 const IDLE_MEMORY_MS = 5_000;
 
