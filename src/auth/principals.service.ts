@@ -99,7 +99,7 @@ export class PrincipalsService {
   }
 
   async setDisabled(ctx: AuthContext, id: string, disabled: boolean): Promise<PrincipalEntity> {
-    const changed = await this.transactions.run(async (manager) => {
+    return this.changingAuth(async (manager) => {
       const principal = await this.repository.findById(id, manager);
       if (!principal) throw CommonError.notFound('Principal', id);
       ctx.assertCan(Action.update, Subject.Principal, principal);
@@ -115,8 +115,6 @@ export class PrincipalsService {
       });
       return saved;
     });
-    await this.keys.changed();
-    return changed;
   }
 
   async listKeys(ctx: AuthContext, principalId?: string): Promise<ApiKeyEntity[]> {
@@ -140,7 +138,7 @@ export class PrincipalsService {
   }
 
   async revokeKey(ctx: AuthContext, id: string): Promise<ApiKeyEntity> {
-    const changed = await this.transactions.run(async (manager) => {
+    return this.changingAuth(async (manager) => {
       const key = await this.repository.findKeyById(id, manager);
       if (!key) throw CommonError.notFound('ApiKey', id);
       ctx.assertCan(Action.revoke, Subject.ApiKey, key);
@@ -157,13 +155,11 @@ export class PrincipalsService {
       });
       return saved;
     });
-    await this.keys.changed();
-    return changed;
   }
 
   /** Sets (or, with null, clears) a key's own limits; KeyLimitsService applies them from the next request. */
   async setKeyLimits(ctx: AuthContext, id: string, limits: ApiKeyLimits): Promise<ApiKeyEntity> {
-    const changed = await this.transactions.run(async (manager) => {
+    return this.changingAuth(async (manager) => {
       const key = await this.repository.findKeyById(id, manager);
       if (!key) throw CommonError.notFound('ApiKey', id);
       ctx.assertCan(Action.update, Subject.ApiKey, key);
@@ -179,8 +175,16 @@ export class PrincipalsService {
       });
       return saved;
     });
+  }
+
+  /**
+   * A change that can alter what a key authenticates as (revoked, disabled, new limits): committed, then every
+   * process's ApiKeyCache is told, so it holds from the next request everywhere.
+   */
+  private async changingAuth<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const result = await this.transactions.run(work);
     await this.keys.changed();
-    return changed;
+    return result;
   }
 
   /**
