@@ -11,6 +11,11 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 
 const MAIN = 'dist/src/main.js';
+/**
+ * The Node.js flags the gateway is run with (package.json's start scripts, the `sealgate` command): V8's
+ * background threads sized from the cores, not 4 (docs/configuration.md, "Node.js flags").
+ */
+export const GATEWAY_NODE_FLAGS = ['--v8-pool-size=0'];
 
 export interface Gateway {
   url: string;
@@ -40,7 +45,7 @@ export async function startGateway(env: Record<string, string>, main = MAIN): Pr
   })
     .toString()
     .trim();
-  const child = spawn(process.execPath, [main, 'embedded'], {
+  const child = spawn(process.execPath, [...GATEWAY_NODE_FLAGS, main, 'embedded'], {
     env: fullEnv,
     stdio: ['ignore', 'ignore', 'pipe'],
   });

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --v8-pool-size=0
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { ProcessMode } from 'src/app.module';
