@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { AppAbility } from 'src/auth/ability.factory';
 import { ApiKeyEntity } from 'src/auth/api-key.entity';
@@ -24,7 +24,7 @@ export interface KnownKey {
  * committed here and within a message's delay elsewhere.
  */
 @Injectable()
-export class ApiKeyCache implements OnModuleDestroy {
+export class ApiKeyCache implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ApiKeyCache.name);
   private readonly entries = new Map<string, { known: KnownKey; until: number }>();
   private readonly channel: string;
@@ -40,6 +40,14 @@ export class ApiKeyCache implements OnModuleDestroy {
   ) {
     this.channel = `${config.QUEUE_PREFIX}:auth:changed`;
     this.ttlMs = config.AUTH_CACHE_TTL_MS;
+  }
+
+  /**
+   * Subscribes at start-up, so that a process's first requests already find the cache on: a lookup that ends
+   * before the subscription is not kept. Not awaited, so that a Redis slow to answer does not hold up start-up.
+   */
+  onApplicationBootstrap(): void {
+    if (this.ttlMs > 0) this.subscriber ??= this.subscribe();
   }
 
   async onModuleDestroy(): Promise<void> {
