@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
+import { ModelService } from 'src/inference/model.service';
 import { PipelineStages } from 'src/pipeline/pipeline.stages';
 import { JobDispatcher } from 'src/queues/job-dispatcher';
 import { PipelineJob, QueueName } from 'src/queues/queue-names';
@@ -16,11 +17,14 @@ export class PipelineProcessor extends WorkerHost {
   constructor(
     private readonly dispatcher: JobDispatcher,
     private readonly stages: PipelineStages,
+    private readonly model: ModelService,
   ) {
     super();
   }
 
-  process(job: Job): Promise<unknown> {
+  /** A job taken while the model is still loading (a worker just started) waits for it instead of failing. */
+  async process(job: Job): Promise<unknown> {
+    await this.model.whenSettled();
     return this.dispatcher.run(QueueName.pipeline, job);
   }
 

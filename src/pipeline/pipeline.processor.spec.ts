@@ -1,0 +1,28 @@
+import { Job } from 'bullmq';
+import { ModelService } from 'src/inference/model.service';
+import { PipelineProcessor } from 'src/pipeline/pipeline.processor';
+import { PipelineStages } from 'src/pipeline/pipeline.stages';
+import { JobDispatcher } from 'src/queues/job-dispatcher';
+import { QueueName } from 'src/queues/queue-names';
+
+describe('PipelineProcessor', () => {
+  it('holds a job taken while the model loads until loading has settled, then runs it', async () => {
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const run = jest.fn().mockResolvedValue('done');
+    const processor = new PipelineProcessor(
+      { run } as unknown as JobDispatcher,
+      {} as PipelineStages,
+      { whenSettled: () => settled } as unknown as ModelService,
+    );
+    const job = { name: 'screen-self-edit' } as Job;
+
+    const result = processor.process(job);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(run).not.toHaveBeenCalled();
+
+    settle();
+    await expect(result).resolves.toBe('done');
+    expect(run).toHaveBeenCalledWith(QueueName.pipeline, job);
+  });
+});
