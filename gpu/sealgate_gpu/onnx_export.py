@@ -14,8 +14,9 @@ The past is the caller's fixed-capacity cache buffer, read and never copied by t
 past and the new tokens separately and softmaxes them together, and the caller writes the new keys and values
 into its buffer's next columns itself. (A graph that returns concat(past, new) writes the whole cache every
 step: at 32 rows that concat took most of a decode step.) Columns the caller has not filled yet must hold
-finite values (zeros) and be masked; C must be at least 1 (onnxruntime's MatMul over an empty dimension leaves
-garbage), so a pass with no cache feeds one masked column of zeros.
+finite values (zeros, or what an earlier cache left in the buffer) and be masked; C must be at least 1
+(onnxruntime's MatMul over an empty dimension leaves garbage), so a pass with no cache feeds one masked column
+of zeros.
 
 LoRA is per batch row: row b's linear layers compute W x + B_b A_b x, with the adapter scaling already folded
 into B_b and a stack of adapters concatenated along R (see lora.py). Rows with fewer ranks than R are padded

@@ -241,7 +241,7 @@ export class ContinuousBatcher {
     const started = performance.now();
     const { logits, fresh } = await this.session.forward({
       inputIds: joining.map((t) => [...Array<number>(pad(t)).fill(spec.padId), ...t.row.prompt]),
-      attentionMask: joining.map((t) => [...Array<number>(pad(t)).fill(0), ...t.row.prompt.map(() => 1)]),
+      attentionMask: { realTokens: joining.map((t) => t.row.prompt.length) },
       positionIds: joining.map((t) => [...Array<number>(pad(t)).fill(0), ...t.row.prompt.map((_, j) => j)]),
       past: null,
       lora: this.session.loraFeeds(joining.map((t) => t.adapters)),
@@ -259,15 +259,11 @@ export class ContinuousBatcher {
   /** One token for every slot; a free slot is fed padding that attends only to itself, and its output is dropped. */
   private async decode(): Promise<void> {
     const cache = this.cache!;
-    const length = cache.length;
     const padId = this.session.spec.padId;
     const started = performance.now();
     const { logits, fresh } = await this.session.forward({
       inputIds: this.slots.map((t) => [t ? t.next : padId]),
-      attentionMask: this.slots.map((t) => {
-        const real = t ? t.cached + 1 : 1;
-        return [...Array<number>(length + 1 - real).fill(0), ...Array<number>(real).fill(1)];
-      }),
+      attentionMask: { realTokens: this.slots.map((t) => (t ? t.cached + 1 : 1)) },
       positionIds: this.slots.map((t) => [t ? t.cached : 0]),
       past: cache,
       lora: this.lora!,

@@ -86,7 +86,8 @@ export async function generateBatch(
   if (rows.length === 0) return [];
   const width = Math.max(...rows.map((r) => r.prompt.length));
   const lora = session.loraFeeds(rows.map((r) => r.request.adapters));
-  let mask = rows.map((r) => [...Array<number>(width - r.prompt.length).fill(0), ...r.prompt.map(() => 1)]);
+  // Left-padded: each row's tokens are the last positions of its mask, and each decode step adds one.
+  const realTokens = rows.map((r) => r.prompt.length);
   let positions = rows.map((r) => [
     ...Array<number>(width - r.prompt.length).fill(0),
     ...r.prompt.map((_, j) => j),
@@ -100,7 +101,7 @@ export async function generateBatch(
   while (rows.some((r) => !r.done)) {
     const { logits, fresh } = await session.forward({
       inputIds,
-      attentionMask: mask,
+      attentionMask: { realTokens },
       positionIds: positions,
       past: cache,
       lora,
@@ -122,7 +123,7 @@ export async function generateBatch(
       }),
     );
     inputIds = next.map((t) => [t]);
-    mask = mask.map((m) => [...m, 1]);
+    realTokens.forEach((_, b) => (realTokens[b] += 1));
     positions = positions.map((p) => [p[p.length - 1] + 1]);
   }
   return rows.map(resultOf);

@@ -6,8 +6,12 @@ import { LORA_MODULES, ModelSpec } from 'src/inference/model-spec';
 export interface ForwardInput {
   /** [batch][tokens], rectangular. */
   inputIds: number[][];
-  /** [batch][past.length + tokens]: 1 for a token, 0 for padding (the unused capacity is masked here). */
-  attentionMask: number[][];
+  /**
+   * Over the past's used columns and the new tokens (the unused capacity is masked here): per row, either 1 for
+   * a token and 0 for padding, or (`realTokens`) how many of the last positions are tokens, the ones before
+   * them padding: a left-padded row, as the batcher's are, without building the row.
+   */
+  attentionMask: number[][] | { realTokens: number[] };
   /** [batch][tokens]. */
   positionIds: number[][];
   /** The batch's cache, read only; null for a pass with nothing cached. */
@@ -101,7 +105,7 @@ export class LlamaSession {
     const capacity = input.past?.capacity ?? 1;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: int64Tensor(input.inputIds),
-      attention_mask: maskTensor(input.attentionMask, used, capacity),
+      attention_mask: maskTensor(input.attentionMask, tokens, used, capacity),
       position_ids: int64Tensor(input.positionIds),
       ...input.lora,
     };
@@ -132,16 +136,31 @@ function int64Tensor(rows: number[][]): ort.Tensor {
 }
 
 /**
- * The attention mask for a past of `capacity` columns of which `used` are filled: each row's mask over its used
- * columns and new tokens, with zeros for the unused columns in between.
+ * The attention mask for a past of `capacity` columns of which `used` are filled, and `tokens` new tokens: each
+ * row's mask over its used columns and new tokens, with zeros for the unused columns in between.
  */
-function maskTensor(rows: number[][], used: number, capacity: number): ort.Tensor {
-  const width = rows[0].length - used + capacity;
-  const data = new BigInt64Array(rows.length * width);
-  rows.forEach((row, i) =>
+export function maskTensor(
+  mask: ForwardInput['attentionMask'],
+  tokens: number,
+  used: number,
+  capacity: number,
+): ort.Tensor {
+  const width = capacity + tokens;
+  const column = (j: number) => (j < used ? j : j - used + capacity);
+  if ('realTokens' in mask) {
+    const data = new BigInt64Array(mask.realTokens.length * width);
+    mask.realTokens.forEach((real, i) => {
+      const first = used + tokens - real;
+      if (first < used) data.fill(1n, i * width + first, i * width + used);
+      data.fill(1n, i * width + column(Math.max(first, used)), (i + 1) * width);
+    });
+    return new ort.Tensor('int64', data, [mask.realTokens.length, width]);
+  }
+  const data = new BigInt64Array(mask.length * width);
+  mask.forEach((row, i) =>
     row.forEach((v, j) => {
-      if (v !== 0) data[i * width + (j < used ? j : j - used + capacity)] = 1n;
+      if (v !== 0) data[i * width + column(j)] = 1n;
     }),
   );
-  return new ort.Tensor('int64', data, [rows.length, width]);
+  return new ort.Tensor('int64', data, [mask.length, width]);
 }

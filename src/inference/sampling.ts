@@ -21,7 +21,14 @@ export function seededRandom(seed: number): () => number {
 
 export function argmax(logits: Float32Array, from: number, length: number): number {
   let best = 0;
-  for (let i = 1; i < length; i++) if (logits[from + i] > logits[from + best]) best = i;
+  let bestValue = logits[from];
+  for (let i = 1; i < length; i++) {
+    const value = logits[from + i];
+    if (value > bestValue) {
+      best = i;
+      bestValue = value;
+    }
+  }
   return best;
 }
 
