@@ -108,6 +108,32 @@ describe('gatherCache', () => {
   it('refuses a row longer than the new cache', () => {
     expect(() => gatherCache([{ cache: cache(1, 3, [3]), rows: [{ index: 0, tokens: 3 }] }], 2, 4)).toThrow();
   });
+
+  it('rebuilds on lent memory without clearing it: padding is zeroed, columns past the used ones keep old values', () => {
+    const spares = new SpareCaches(1);
+    const old = cache(2, 4, [4, 4], 4);
+    spares.put(old);
+    const out = gatherCache(
+      [
+        {
+          cache: cache(2, 3, [3, 1]),
+          rows: [
+            { index: 0, tokens: 3 },
+            { index: 1, tokens: 1 },
+          ],
+        },
+      ],
+      3,
+      4,
+      spares,
+    );
+    expect((out.tensors[0].data as Float32Array).buffer).toBe((old.tensors[0].data as Float32Array).buffer);
+    // Old values were 10 * row + column + 1: row 0 column 3 held 4, row 1 column 3 held 14.
+    expect(rows(out)).toEqual([
+      [1, 2, 3, 4],
+      [0, 0, 13, 14],
+    ]);
+  });
 });
 
 describe('placeRow', () => {

@@ -150,7 +150,7 @@ export function maskTensor(
   if ('realTokens' in mask) {
     const data = new BigInt64Array(mask.realTokens.length * width);
     mask.realTokens.forEach((real, i) => {
-      const first = used + tokens - real;
+      const first = Math.max(0, used + tokens - real);
       if (first < used) data.fill(1n, i * width + first, i * width + used);
       data.fill(1n, i * width + column(Math.max(first, used)), (i + 1) * width);
     });
