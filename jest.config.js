@@ -1,4 +1,4 @@
-/** Unit tests sit beside the code (*.spec.ts); integration and e2e tests use real PostgreSQL and Redis (test/). */
+/** Unit tests sit beside the code (*.spec.ts, in src/ and bench/); integration and e2e tests use real PostgreSQL and Redis (test/). */
 const swc = [
   '@swc/jest',
   {
@@ -20,7 +20,12 @@ module.exports = {
   // take longer than Jest's default 5 s. (A global option: projects do not read it.)
   testTimeout: 30_000,
   projects: [
-    { ...common, displayName: 'unit', rootDir: __dirname, testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      rootDir: __dirname,
+      testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts'],
+    },
     {
       ...common,
       displayName: 'integration',

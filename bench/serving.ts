@@ -4,7 +4,7 @@
  * and an "unbatched" gateway (SERVING_MAX_BATCH=1). A last probe pushes more clients than batch + queue hold,
  * to show the excess refused with clean 429s.
  *
- *   npm run bench:serving [-- --seconds 15]   (writes bench/results.json; docs/benchmarks.md reports it)
+ *   npm run bench:serving [-- --seconds 15]   (writes bench/results.json and its table in docs/benchmarks.md)
  *   node dist/bench/serving.js --levels 32 --skip-overload --out /tmp/probe.json   (one level, a quick ratio)
  *
  * Only one thing runs at a time (2 cores): each gateway idles while the other is measured, and the direct
@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent } from 'node:http';
 import { Gateway, load, LoadResult, post, startGateway } from './gateway-process';
+import { servingReport, writeBetweenMarkers } from './serving-report';
 import { loadConfig } from 'src/config/app-config';
 import { generateBatch, GenerationRequest } from 'src/inference/generator';
 import { LlamaSession } from 'src/inference/llama-session';
@@ -25,6 +26,8 @@ import { ModelSpec } from 'src/inference/model-spec';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
 
 const MODEL_DIR = resolve(process.env.MODEL_DIR ?? 'models/default');
+const RESULTS_FILE = 'bench/results.json';
+const DOCS_FILE = 'docs/benchmarks.md';
 const MAX_TOKENS = 64;
 const LEVELS = [1, 8, 32, 128];
 const MAX_BATCH = 32;
@@ -130,9 +133,12 @@ async function main(): Promise<void> {
       seconds: { type: 'string', default: '15' },
       levels: { type: 'string', default: LEVELS.join(',') },
       'skip-overload': { type: 'boolean', default: false },
-      out: { type: 'string', default: 'bench/results.json' },
+      out: { type: 'string', default: RESULTS_FILE },
+      // The run's table in the docs; by default only for a run written to bench/results.json.
+      docs: { type: 'string' },
     },
   });
+  const docs = values.docs ?? (values.out === RESULTS_FILE ? DOCS_FILE : undefined);
   const seconds = Number(values.seconds);
   const levelsToRun = values.levels.split(',').map(Number);
   const prompt = benchPrompt();
@@ -250,6 +256,7 @@ async function main(): Promise<void> {
       },
     };
     writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
+    if (docs) writeBetweenMarkers(docs, 'bench:serving', servingReport(result));
     console.log(JSON.stringify(result, null, 2));
   } finally {
     await batched?.stop();
