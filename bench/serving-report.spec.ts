@@ -30,8 +30,9 @@ const run: ServingRun = {
 
 describe('servingReport', () => {
   it('renders each level as a table row, the 1-client latency and the overload counts', () => {
-    const text = servingReport(run);
+    const text = servingReport(run, 'bench/results.json');
     expect(text).toContain('### `npm run bench`, 2026-12-02 20:18 UTC');
+    expect(text).toContain('Written by the bench from `bench/results.json`.');
     expect(text).toContain('| 32 | 1,922 | 857 / 1,714 | 0 | 403 | 143 / 286 | 313 (286, 339) | 6.14x |');
     expect(text).toContain('**+4.7%** (median round; 12 of 20 rounds at or under 10%)');
     expect(text).toContain('384 clients against 288 places of batch and queue: 160 × 200, 3,454 × 429');

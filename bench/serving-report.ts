@@ -35,7 +35,8 @@ export interface ServingRun {
 const int = (x: number) => Math.round(x).toLocaleString('en-US');
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
-export function servingReport(run: ServingRun): string {
+/** `source`: the results file the run was written to, named in the text. */
+export function servingReport(run: ServingRun, source: string): string {
   const when = run.startedAt.replace('T', ' ').slice(0, 16);
   const load = (xs: number[]) => xs[0].toFixed(1);
   const lines = [
@@ -44,7 +45,7 @@ export function servingReport(run: ServingRun): string {
     `${run.machine.cpus} cores (${run.machine.model ?? 'unknown CPU'}), load average ${load(run.machine.loadavgBefore)} ` +
       `before and ${load(run.machine.loadavgAfter)} after; ${run.setup.promptTokens} prompt tokens, ` +
       `\`max_tokens\` ${run.setup.maxTokens}, ${run.setup.secondsPerLevel} s a level, ` +
-      `${run.setup.inferenceThreads} onnxruntime threads. Written by the bench from \`bench/results.json\`.`,
+      `${run.setup.inferenceThreads} onnxruntime threads. Written by the bench from \`${source}\`.`,
     '',
     '| clients | gateway tokens/s | gateway p50 / p99 ms | errors | direct tokens/s | direct p50 / p99 ms | unbatched tokens/s (before, after) | batching gain |',
     '| ------: | ---------------: | -------------------: | -----: | --------------: | ------------------: | ---------------------------------: | ------------: |',

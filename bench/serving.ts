@@ -256,7 +256,7 @@ async function main(): Promise<void> {
       },
     };
     writeFileSync(values.out, `${JSON.stringify(result, null, 2)}\n`);
-    if (docs) writeBetweenMarkers(docs, 'bench:serving', servingReport(result));
+    if (docs) writeBetweenMarkers(docs, 'bench:serving', servingReport(result, values.out));
     console.log(JSON.stringify(result, null, 2));
   } finally {
     await batched?.stop();
