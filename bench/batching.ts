@@ -7,11 +7,12 @@
  * gives that gateway its own model folder (a build from before a change to the exported graph needs the model
  * exported then).
  *
- *   npm run build && node dist/bench/batching.js [--clients 32] [--rounds 5] [--seconds 6]
+ *   npm run build && node dist/bench/batching.js [--clients 32] [--rounds 5] [--seconds 6] [--prompts 1]
  *       [--baseline-main /tmp/dist-before/src/main.js [--baseline-model /tmp/models-before]]
  *       [--out bench/batching.json]
  *
- * Requests, prompt and limits are those of bench/serving.ts (46 prompt tokens, max_tokens 64, temperature 0).
+ * Requests, prompt and limits are those of bench/serving.ts (46 prompt tokens, max_tokens 64, temperature 0);
+ * `--prompts N` cycles through the first N held-out passages instead of the first alone.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -21,10 +22,15 @@ import { Gateway, load, startGateway } from './gateway-process';
 
 const MODEL_DIR = resolve(process.env.MODEL_DIR ?? 'models/default');
 
-function benchPrompt(): string {
-  const first = readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8').split('\n')[0];
-  const p = JSON.parse(first) as { title: string; passage: string };
-  return `Passage:\n${p.title}\n${p.passage}\n\nImplications:\n`;
+/** Implications prompts on the first `count` held-out passages (the first alone is bench/serving.ts's prompt). */
+function benchPrompts(count: number): string[] {
+  const lines = readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  return lines.slice(0, count).map((line) => {
+    const p = JSON.parse(line) as { title: string; passage: string };
+    return `Passage:\n${p.title}\n${p.passage}\n\nImplications:\n`;
+  });
 }
 
 async function main(): Promise<void> {
@@ -34,6 +40,9 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '5' },
       seconds: { type: 'string', default: '6' },
       'max-batch': { type: 'string', default: '32' },
+      // More than 1: requests take that many passages in turn, so rows differ in length and leave at different
+      // steps (with one prompt, rows that enter together leave together: completions come in waves).
+      prompts: { type: 'string', default: '1' },
       'baseline-main': { type: 'string' },
       'baseline-model': { type: 'string' },
       out: { type: 'string', default: 'bench/batching.json' },
@@ -41,7 +50,8 @@ async function main(): Promise<void> {
   });
   const clients = Number(values.clients);
   const seconds = Number(values.seconds);
-  const body = { model: 'bench', prompt: benchPrompt(), max_tokens: 64, temperature: 0 };
+  const prompts = benchPrompts(Number(values.prompts));
+  const body = prompts.map((prompt) => ({ model: 'bench', prompt, max_tokens: 64, temperature: 0 }));
   const limits = {
     KEY_RATE_PER_SECOND: '100000',
     KEY_RATE_BURST: '100000',
@@ -89,6 +99,7 @@ async function main(): Promise<void> {
         rounds: Number(values.rounds),
         secondsPerWindow: seconds,
         maxBatch: values['max-batch'],
+        prompts: prompts.length,
       },
       windows,
       tokensPerSec,

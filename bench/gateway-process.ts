@@ -105,15 +105,20 @@ export interface LoadResult {
   statusCounts: Record<string, number>;
 }
 
-/** Closed-loop load with autocannon: `clients` connections, each sending the next request when one returns. */
+/**
+ * Closed-loop load with autocannon: `clients` connections, each sending the next request when one returns. Given
+ * several bodies, the requests take them in turn, whichever connection sends.
+ */
 export async function load(
   gateway: Gateway,
   clients: number,
   seconds: number,
-  body: Record<string, unknown>,
+  body: Record<string, unknown> | Record<string, unknown>[],
 ): Promise<LoadResult> {
   let completionTokens = 0;
   const statusCounts: Record<string, number> = {};
+  const bodies = (Array.isArray(body) ? body : [body]).map((b) => JSON.stringify(b));
+  let sent = 0;
   const result = await autocannon({
     url: `${gateway.url}/v1/completions`,
     connections: clients,
@@ -123,7 +128,10 @@ export async function load(
     requests: [
       {
         method: 'POST',
-        body: JSON.stringify(body),
+        body: bodies[0],
+        ...(bodies.length > 1 && {
+          setupRequest: (req: autocannon.Request) => ({ ...req, body: bodies[sent++ % bodies.length] }),
+        }),
         onResponse: (status: number, responseBody: string) => {
           statusCounts[status] = (statusCounts[status] ?? 0) + 1;
           if (status === 200) {
