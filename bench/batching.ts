@@ -14,24 +14,14 @@
  * Requests, prompt and limits are those of bench/serving.ts (46 prompt tokens, max_tokens 64, temperature 0);
  * `--prompts N` cycles through the first N held-out passages instead of the first alone.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Gateway, load, startGateway } from './gateway-process';
+import { benchPrompts } from './prompts';
 
 const MODEL_DIR = resolve(process.env.MODEL_DIR ?? 'models/default');
-
-/** Implications prompts on the first `count` held-out passages (the first alone is bench/serving.ts's prompt). */
-function benchPrompts(count: number): string[] {
-  const lines = readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean);
-  return lines.slice(0, count).map((line) => {
-    const p = JSON.parse(line) as { title: string; passage: string };
-    return `Passage:\n${p.title}\n${p.passage}\n\nImplications:\n`;
-  });
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -50,7 +40,7 @@ async function main(): Promise<void> {
   });
   const clients = Number(values.clients);
   const seconds = Number(values.seconds);
-  const prompts = benchPrompts(Number(values.prompts));
+  const prompts = benchPrompts(MODEL_DIR, Number(values.prompts));
   const body = prompts.map((prompt) => ({ model: 'bench', prompt, max_tokens: 64, temperature: 0 }));
   const limits = {
     KEY_RATE_PER_SECOND: '100000',

@@ -17,31 +17,18 @@ import { TextTokenizer } from 'src/inference/text-tokenizer';
 import { selfEditSequences } from 'src/training/self-edit-sequences';
 import { TrainerClient } from 'src/training/trainer-client';
 import { LORA_TARGET_MODULES } from 'src/training/trainer-protocol';
+import { benchPrompts, heldoutPassages } from './prompts';
 
 const MODEL_DIR = resolve(process.env.MODEL_DIR ?? 'models/default');
 const PYTHON = process.env.SEALGATE_PYTHON ?? '/usr/bin/python3';
 const DECODE_TOKENS = 64;
 const REPEATS = 3;
 
-interface HeldoutPassage {
-  title: string;
-  passage: string;
-  reference_implications: string[];
-}
-
-function heldout(n: number): HeldoutPassage[] {
-  return readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(0, n)
-    .map((l) => JSON.parse(l) as HeldoutPassage);
-}
-
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Decode tokens/s for `batch` concurrent sequences (prefill excluded from the rate, reported apart). */
 async function decodeSpeed(session: LlamaSession, tokenizer: TextTokenizer, batch: number) {
-  const prompts = heldout(batch).map((p) => `Passage:\n${p.title}\n${p.passage}\n\nImplications:\n`);
+  const prompts = benchPrompts(MODEL_DIR, batch);
   const params = { maxTokens: DECODE_TOKENS, temperature: 0, topP: 1, stop: [] };
   await generateBatch(session, tokenizer, [
     { prompt: prompts[0], adapters: [], params: { ...params, maxTokens: 4 } },
@@ -90,7 +77,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'sealgate-bench-'));
   try {
     await trainer.start();
-    const passages = heldout(16);
+    const passages = heldoutPassages(MODEL_DIR, 16);
     const manyEdits = (
       await Promise.all(
         passages.map((p) =>

@@ -12,12 +12,13 @@
  * The latency added at 1 client is also measured in alternating blocks of gateway requests and direct
  * generations (`latencyAt1Client`, see `alternatingLatency`): the target is judged on that figure.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent } from 'node:http';
 import { Gateway, load, LoadResult, post, startGateway } from './gateway-process';
+import { benchPrompts } from './prompts';
 import { servingReport, writeBetweenMarkers } from './serving-report';
 import { loadConfig } from 'src/config/app-config';
 import { generateBatch, GenerationRequest } from 'src/inference/generator';
@@ -39,13 +40,6 @@ const DIRECT_PARAMS = { maxTokens: MAX_TOKENS, temperature: 0, topP: 1, stop: []
 /** Rounds of the 1-client latency, and requests counted per block (see `alternatingLatency`). */
 const LATENCY_ROUNDS = 20;
 const LATENCY_BLOCK = 12;
-
-/** The model-stack bench's prompt: an implications prompt on a held-out passage (~60 tokens). */
-function benchPrompt(): string {
-  const first = readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8').split('\n')[0];
-  const p = JSON.parse(first) as { title: string; passage: string };
-  return `Passage:\n${p.title}\n${p.passage}\n\nImplications:\n`;
-}
 
 const percentile = (xs: number[], q: number): number => {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -141,7 +135,7 @@ async function main(): Promise<void> {
   const docs = values.docs ?? (values.out === RESULTS_FILE ? DOCS_FILE : undefined);
   const seconds = Number(values.seconds);
   const levelsToRun = values.levels.split(',').map(Number);
-  const prompt = benchPrompt();
+  const [prompt] = benchPrompts(MODEL_DIR, 1);
   const body = { model: 'bench', prompt, max_tokens: MAX_TOKENS, temperature: 0 };
   // Limits high enough that only batch and queue bound the load: the bench measures the serving path.
   const limits = {

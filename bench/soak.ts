@@ -4,10 +4,11 @@
  *
  *   npm run bench:soak [-- --minutes 10 --clients 32]   (writes bench/soak.json)
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { heapUsedOf, load, LoadResult, rssOf, sleep, startGateway } from './gateway-process';
+import { benchPrompts } from './prompts';
 
 const MODEL_DIR = resolve(process.env.MODEL_DIR ?? 'models/default');
 const SAMPLE_SECONDS = 10;
@@ -28,11 +29,9 @@ async function main(): Promise<void> {
   });
   const seconds = Math.round(Number(values.minutes) * 60);
   const clients = Number(values.clients);
-  const first = readFileSync(join(MODEL_DIR, 'world', 'heldout.jsonl'), 'utf8').split('\n')[0];
-  const p = JSON.parse(first) as { title: string; passage: string };
   const body = {
     model: 'bench',
-    prompt: `Passage:\n${p.title}\n${p.passage}\n\nImplications:\n`,
+    prompt: benchPrompts(MODEL_DIR, 1)[0],
     max_tokens: 64,
     temperature: 0,
   };
