@@ -17,7 +17,7 @@ export function heldoutPassages(modelDir: string, count: number): HeldoutPassage
     .map((line) => JSON.parse(line) as HeldoutPassage);
 }
 
-export const implicationsPrompt = (p: HeldoutPassage): string =>
+const implicationsPrompt = (p: HeldoutPassage): string =>
   `Passage:\n${p.title}\n${p.passage}\n\nImplications:\n`;
 
 /** Implications prompts on the first `count` held-out passages (the first alone: 46 tokens on the shipped model). */
