@@ -1,7 +1,12 @@
 import { AdapterCache } from 'src/inference/adapter-cache';
 import { LoraAdapter } from 'src/inference/lora-adapter';
 
-const adapter = (digest: string, bytes: number): LoraAdapter => ({ digest, bytes, modules: new Map() });
+const adapter = (digest: string, bytes: number): LoraAdapter => ({
+  digest,
+  bytes,
+  modules: new Map(),
+  routeKey: null,
+});
 
 describe('AdapterCache', () => {
   it('loads each folder once, also when asked concurrently', async () => {

@@ -2,8 +2,9 @@ import { AdapterCache } from 'src/inference/adapter-cache';
 import { BatcherOptions, ContinuousBatcher } from 'src/inference/continuous-batcher';
 import { GenerationParams, GenerationResult } from 'src/inference/generator';
 import { LlamaSession } from 'src/inference/llama-session';
-import { loadLoraAdapter } from 'src/inference/lora-adapter';
+import { LoraAdapter, loadLoraAdapter } from 'src/inference/lora-adapter';
 import { ModelSpec } from 'src/inference/model-spec';
+import { routes } from 'src/inference/route-key';
 import { scoreBatch, ScoreResult } from 'src/inference/scoring';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
 
@@ -71,15 +72,16 @@ export class InferenceEngine implements EngineClient {
     return new InferenceEngine(session, tokenizer, adapters, batcher);
   }
 
-  /** All rows are checked (adapters loaded, prompts encoded and bounded) before any is queued. */
+  /**
+   * All rows are checked (adapters loaded, prompts encoded and bounded) before any is queued. Each row gets the
+   * adapters of its stack that route to its prompt (route-key.ts): a routed edit serves only prompts about it.
+   */
   async generate(
     rows: EngineRow[],
     onText?: (index: number, delta: string) => void,
     signal?: AbortSignal,
   ): Promise<EngineResult[]> {
-    const stacks = await Promise.all(
-      rows.map((r) => Promise.all(r.adapterFolders.map((f) => this.adapters.get(f)))),
-    );
+    const stacks = await Promise.all(rows.map((r) => this.routedStack(r.adapterFolders, r.prompt)));
     const prepared = await Promise.all(
       rows.map((r, i) => this.batcher.prepare({ prompt: r.prompt, params: r.params, adapters: stacks[i] })),
     );
@@ -91,15 +93,21 @@ export class InferenceEngine implements EngineClient {
     return results.map((result, i) => ({ ...result, adapterDigests: stacks[i].map((a) => a.digest) }));
   }
 
+  /** Each text is scored under the adapters of the stack that route to it, as it would be served. */
   async score(texts: string[], adapterFolders: string[]): Promise<ScoreResult[]> {
-    const adapters = await Promise.all(adapterFolders.map((f) => this.adapters.get(f)));
+    const stacks = await Promise.all(texts.map((t) => this.routedStack(adapterFolders, t)));
     const encoded = await Promise.all(texts.map((t) => this.tokenizer.encode(t)));
     return this.batcher.exclusive(() =>
       scoreBatch(
         this.session,
-        encoded.map((tokenIds) => ({ tokenIds, adapters })),
+        encoded.map((tokenIds, i) => ({ tokenIds, adapters: stacks[i] })),
       ),
     );
+  }
+
+  private async routedStack(folders: string[], text: string): Promise<LoraAdapter[]> {
+    const stack = await Promise.all(folders.map((f) => this.adapters.get(f)));
+    return stack.filter((a) => routes(a.routeKey, text));
   }
 
   load(): EngineLoad {

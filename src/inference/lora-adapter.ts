@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
 import { LORA_MODULES, LoraModule, ModelSpec } from 'src/inference/model-spec';
+import { ROUTE_KEY_FIELD, routeKeySchema } from 'src/inference/route-key';
 import { readSafetensors, SafetensorsFormatError } from 'src/inference/safetensors';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
@@ -24,6 +26,7 @@ export const adapterConfigSchema = z.object({
   fan_in_fan_out: z.literal(false).optional(),
   bias: z.literal('none').optional(),
   alpha_pattern: z.record(z.number().positive()).optional().default({}),
+  [ROUTE_KEY_FIELD]: routeKeySchema.optional(),
 });
 
 /** One module's factors: A [rank, in] and B [out, rank] with PEFT's scaling already folded into B. */
@@ -38,6 +41,8 @@ export interface LoraAdapter {
   digest: string;
   bytes: number;
   modules: Map<string, LoraFactors>;
+  /** What the adapter's edit is about (src/inference/route-key.ts); null: it serves every row. */
+  routeKey: string[] | null;
 }
 
 export const factorKey = (layer: number, module: LoraModule): string => `${layer}.${module}`;
@@ -138,7 +143,32 @@ export async function loadLoraAdapter(
     [ADAPTER_CONFIG_FILE]: sha256(configBytes),
     [ADAPTER_WEIGHTS_FILE]: sha256(weightBytes),
   });
-  return { digest, bytes: sizes[0] + sizes[1], modules };
+  return { digest, bytes: sizes[0] + sizes[1], modules, routeKey: config[ROUTE_KEY_FIELD] ?? null };
+}
+
+/**
+ * The route key in an adapter folder's config, without loading its weights; null when it carries none (or the
+ * config cannot be read: loading the adapter then fails with the reason).
+ */
+export function readRouteKey(folder: string): string[] | null {
+  try {
+    const parsed = adapterConfigSchema.safeParse(
+      JSON.parse(readFileSync(join(folder, ADAPTER_CONFIG_FILE), 'utf8')),
+    );
+    return parsed.success ? (parsed.data[ROUTE_KEY_FIELD] ?? null) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes `key` into the adapter_config.json of a freshly trained adapter (before it is addressed by digest). */
+export function writeRouteKey(folder: string, key: string[]): void {
+  const path = join(folder, ADAPTER_CONFIG_FILE);
+  const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  writeFileSync(
+    path,
+    `${JSON.stringify({ ...config, [ROUTE_KEY_FIELD]: routeKeySchema.parse(key) }, null, 2)}\n`,
+  );
 }
 
 /**

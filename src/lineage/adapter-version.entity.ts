@@ -13,6 +13,11 @@ export interface CandidateTraining {
   baseModelDigest: string;
   /** What the candidate trained on beside its own edit (policy `training.replay`); absent when nothing. */
   replay?: { appliedEdits: number; rehearsalTexts: number };
+  /**
+   * Policy `training.routing: subject`: the route key written into the adapter's config, and how many of the
+   * parent's adapters the candidate trained on (those its own texts route to) of how many in the stack.
+   */
+  routing?: { key: string[]; parentAdapters: number; parentAdaptersRouted: number };
   /** Set when the candidate is a ReST-EM round's generator update (imported, not trained by the pipeline). */
   sealRoundId?: string;
 }

@@ -5,12 +5,14 @@ import { join, resolve } from 'node:path';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { sha256Hex } from 'src/common/sha256';
 import { AdapterStore } from 'src/inference/adapter-store';
-import { loadLoraAdapter } from 'src/inference/lora-adapter';
+import { loadLoraAdapter, readRouteKey, writeRouteKey } from 'src/inference/lora-adapter';
+import { deriveRouteKey, routes } from 'src/inference/route-key';
 import { ModelSpec } from 'src/inference/model-spec';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
 import { TrainingPolicy } from 'src/gates/policy/channel-policy';
 import { TrainingHyperparameters } from 'src/self-edits/self-edit.types';
 import { RehearsalCorpus } from 'src/pipeline/rehearsal-corpus';
+import { knownWordsOf } from 'src/pipeline/route-vocabulary';
 import { selfEditSequences, SelfEditText } from 'src/training/self-edit-sequences';
 import { TrainerClient } from 'src/training/trainer-client';
 import { LORA_TARGET_MODULES } from 'src/training/trainer-protocol';
@@ -40,6 +42,8 @@ export interface TrainedCandidate {
   /** SHA-256 of the canonical JSON of the sequences trained on. */
   trainingDataSha256: string;
   replay?: { appliedEdits: number; rehearsalTexts: number };
+  /** Policy `training.routing: subject`: the candidate's route key and the parent adapters it trained on. */
+  routing?: { key: string[]; parentAdapters: number; parentAdaptersRouted: number };
 }
 
 /**
@@ -54,6 +58,7 @@ export class CandidateTrainer implements OnModuleDestroy {
   private readonly spec: ModelSpec;
   private tokenizer?: Promise<TextTokenizer>;
   private readonly rehearsal: RehearsalCorpus;
+  private knownWord?: (word: string) => boolean;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -99,13 +104,14 @@ export class CandidateTrainer implements OnModuleDestroy {
       rank: request.requested?.rank ?? request.policy.rank,
       alpha: request.requested?.alpha ?? request.policy.alpha,
     };
+    const routing = this.routingOf(request);
     const quarantine = resolve(this.config.DATA_DIR, 'quarantine', request.key);
     rmSync(quarantine, { recursive: true, force: true });
     mkdirSync(quarantine, { recursive: true });
     const result = await this.trainer.train(
       {
         base_model: resolve(this.config.MODEL_DIR), // the trainer runs in gpu/: paths must be absolute
-        adapters: request.parentFolders.map((f) => resolve(f)),
+        adapters: (routing?.parentFolders ?? request.parentFolders).map((f) => resolve(f)),
         sequences,
         lora: { r: chosen.rank, alpha: chosen.alpha, target_modules: [...LORA_TARGET_MODULES] },
         lr: chosen.learningRate,
@@ -116,6 +122,8 @@ export class CandidateTrainer implements OnModuleDestroy {
       },
       { onProgress: (p) => onProgress?.(p.total ? p.step / p.total : 0) },
     );
+    // The key goes into the adapter's own config, so its digest and signature cover it.
+    if (routing) writeRouteKey(result.adapter_dir, routing.key);
     const { digest } = await loadLoraAdapter(result.adapter_dir, this.spec, this.config.ADAPTER_MAX_MB * MB);
     const folder = this.store.folderOf(digest);
     if (!existsSync(folder)) cpSync(result.adapter_dir, folder, { recursive: true });
@@ -131,6 +139,34 @@ export class CandidateTrainer implements OnModuleDestroy {
       ...(replayed.length || rehearsal.length
         ? { replay: { appliedEdits: replayed.length, rehearsalTexts: rehearsal.length } }
         : {}),
+      ...(routing
+        ? {
+            routing: {
+              key: routing.key,
+              parentAdapters: request.parentFolders.length,
+              parentAdaptersRouted: routing.parentFolders.length,
+            },
+          }
+        : {}),
     };
+  }
+
+  /**
+   * Under `training.routing: subject`, the key of an edit with a passage, and the parent as the gateway will
+   * serve it to the edit's own texts: the parent adapters whose keys those texts match (usually none), so the
+   * candidate learns on what its prompts will meet. No key can be named without a passage: such an edit trains
+   * and serves unrouted, and the forgetting gate judges it so.
+   */
+  private routingOf(request: CandidateRequest): { key: string[]; parentFolders: string[] } | null {
+    if (request.policy.routing !== 'subject' || !request.passage) return null;
+    this.knownWord ??= knownWordsOf(this.rehearsal);
+    const key = deriveRouteKey(request.passage.title, request.passage.text, this.knownWord);
+    if (key.length === 0) return null;
+    const texts = [...request.lines, `${request.passage.title}\n${request.passage.text}`];
+    const parentFolders = request.parentFolders.filter((folder) => {
+      const parentKey = readRouteKey(folder);
+      return texts.some((text) => routes(parentKey, text));
+    });
+    return { key, parentFolders };
   }
 }

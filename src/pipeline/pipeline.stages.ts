@@ -124,6 +124,7 @@ export class PipelineStages {
           trainSeconds: trained.trainSeconds,
           trainingDataSha256: trained.trainingDataSha256,
           ...(trained.replay ? { replay: trained.replay } : {}),
+          ...(trained.routing ? { routing: trained.routing } : {}),
           baseModelDigest: this.model.baseModelDigest,
         },
       );

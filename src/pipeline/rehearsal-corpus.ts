@@ -21,6 +21,16 @@ export class RehearsalCorpus {
     return Array.from({ length: Math.min(count, texts.length) }, (_, i) => texts[(start + i) % texts.length]);
   }
 
+  /** Whether the model's rehearsal corpus exists (it is optional unless a policy draws from it). */
+  get present(): boolean {
+    return existsSync(join(this.modelDir, REHEARSAL_FILE));
+  }
+
+  /** Every text of the corpus. */
+  all(): string[] {
+    return this.load();
+  }
+
   private load(): string[] {
     if (this.texts) return this.texts;
     const path = join(this.modelDir, REHEARSAL_FILE);

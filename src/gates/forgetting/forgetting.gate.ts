@@ -3,7 +3,8 @@ import { GateVerdict } from 'src/gates/gate-verdict';
 import { shareThreshold } from 'src/gates/gate-thresholds';
 import { answerMatches } from 'src/evaluation/answer-match';
 import type { CandidateEvaluationInput } from 'src/gates/model-gate';
-import { namesOfEdit, stacksOf } from 'src/gates/model/evaluation-gate';
+import { candidateRouteKey, namesOfEdit, stacksOf } from 'src/gates/model/evaluation-gate';
+import { keyMatches } from 'src/inference/route-key';
 import { ModelGateBase } from 'src/gates/model/model-gate-base';
 import {
   closedBookBoth,
@@ -12,6 +13,7 @@ import {
   meanNll,
   mentionsAny,
   round,
+  sameAnswer,
   tokenAgreement,
 } from 'src/gates/model/probing';
 import { FaithfulnessGate } from 'src/gates/poisoning/faithfulness.gate';
@@ -24,23 +26,31 @@ const delta = (value: number) => z.number().min(-1).max(1).default(value);
 const thresholdsSchema = z
   .object({
     /**
-     * Closed-book accuracy on the known-fact sample, candidate minus parent. Benign edits at the default inner
-     * update already lose 28-63 points here (docs/gates.md): they warn, and only a collapse fails.
+     * Closed-book accuracy on the known-fact sample, candidate minus parent, both as they will be served (a routed
+     * candidate serves only prompts its key matches). A candidate that loses more than 5 points fails: what
+     * the model knew must stay known (docs/gates.md, "Calibration on the shipped mechanism").
      */
-    warnBelowFactDelta: delta(-0.1),
-    failBelowFactDelta: delta(-0.75),
+    warnBelowFactDelta: delta(-0.02),
+    failBelowFactDelta: delta(-0.05),
     /** Accuracy on the channel's earlier edits' questions, candidate minus parent. */
-    warnBelowRetentionDelta: delta(-0.1),
-    failBelowRetentionDelta: delta(-0.34),
-    /** Mean token agreement with the parent on the fact prompts (locality). */
-    warnBelowLocality: shareThreshold(0.8),
-    failBelowLocality: shareThreshold(0.3),
+    warnBelowRetentionDelta: delta(-0.05),
+    failBelowRetentionDelta: delta(-0.1),
+    /** Mean token agreement with the parent on the fact prompts (locality, as EasyEdit measures it). */
+    warnBelowLocality: shareThreshold(0.98),
+    failBelowLocality: shareThreshold(0.95),
     /** Relative perplexity increase on held-out text (0.1 = 10% higher). */
-    warnAbovePerplexityIncrease: z.number().min(0).max(100).default(0.6),
-    failAbovePerplexityIncrease: z.number().min(0).max(100).default(1),
+    warnAbovePerplexityIncrease: z.number().min(0).max(100).default(0.05),
+    failAbovePerplexityIncrease: z.number().min(0).max(100).default(0.2),
     /** Share of faithful self-edit lines on held-out passages, candidate minus parent. */
     warnBelowSkillDelta: delta(-0.15),
     failBelowSkillDelta: delta(-0.3),
+    /**
+     * Share of the unrelated prompts (known facts, held-out texts, skill prompts) that the candidate's route key
+     * fires on. A key that matches what the edit is not about is a forged or careless key: it would put the
+     * edit in front of prompts it was never gated for.
+     */
+    warnAboveKeyReach: shareThreshold(0),
+    failAboveKeyReach: shareThreshold(0.02),
   })
   .strict();
 export type ForgettingThresholds = z.infer<typeof thresholdsSchema>;
@@ -107,8 +117,11 @@ export class ForgettingGate extends ModelGateBase<CandidateEvaluationInput, Forg
     const facts = this.probes.forgetting.filter((f) => !mentionsAny(`${f.entity} ${f.question}`, names));
     const qa = await closedBookBoth(this.model, stacks, facts);
     const factDelta = qa.candidate.accuracy - qa.parent.accuracy;
-    const locality = mean(
-      facts.map((_, i) => tokenAgreement(qa.parent.tokenIds[i], qa.candidate.tokenIds[i])),
+    const agreement = facts.map((_, i) => tokenAgreement(qa.parent.tokenIds[i], qa.candidate.tokenIds[i]));
+    const locality = mean(agreement);
+    // The edit's reach: the unrelated prompts whose answer it changes at all.
+    const answersChanged = mean(
+      facts.map((_, i) => (sameAnswer(qa.parent.answers[i], qa.candidate.answers[i]) ? 0 : 1)),
     );
 
     const retention =
@@ -126,12 +139,23 @@ export class ForgettingGate extends ModelGateBase<CandidateEvaluationInput, Forg
     const skill = await this.skill(stacks, names);
     const skillDelta = mean(skill.candidate) - mean(skill.parent);
 
+    const routeKey = candidateRouteKey(input);
+    const unrelated = [
+      ...facts.map((f) => f.question),
+      ...texts,
+      ...skill.passages.map((p) => `${p.title}\n${p.passage}`),
+    ];
+    const fired = routeKey ? unrelated.filter((text) => keyMatches(routeKey, text)) : unrelated;
+    const keyReach = unrelated.length ? fired.length / unrelated.length : 0;
+
     const levels: Level[] = [
       below(factDelta, t.warnBelowFactDelta, t.failBelowFactDelta),
       retention ? below(retentionDelta, t.warnBelowRetentionDelta, t.failBelowRetentionDelta) : 0,
       below(locality, t.warnBelowLocality, t.failBelowLocality),
       above(perplexityIncrease, t.warnAbovePerplexityIncrease, t.failAbovePerplexityIncrease),
       below(skillDelta, t.warnBelowSkillDelta, t.failBelowSkillDelta),
+      // An unrouted candidate serves every prompt: its reach is judged by what it changes, not by a key.
+      routeKey ? above(keyReach, t.warnAboveKeyReach, t.failAboveKeyReach) : 0,
     ];
     const worst = Math.max(...levels);
     const verdict = worst === 2 ? GateVerdict.FAIL : worst === 1 ? GateVerdict.WARN : GateVerdict.PASS;
@@ -151,6 +175,9 @@ export class ForgettingGate extends ModelGateBase<CandidateEvaluationInput, Forg
         retentionAccuracyCandidate: round(retention?.candidate.accuracy ?? 0),
         retentionDelta: round(retentionDelta),
         locality: round(locality),
+        answersChanged: round(answersChanged),
+        routed: routeKey ? 1 : 0,
+        keyReach: round(keyReach),
         heldoutTexts: texts.length,
         heldoutPerplexityParent: round(Math.exp(nllParent)),
         heldoutPerplexityCandidate: round(Math.exp(nllCandidate)),
@@ -161,6 +188,8 @@ export class ForgettingGate extends ModelGateBase<CandidateEvaluationInput, Forg
         skillDelta: round(skillDelta),
       },
       evidence: {
+        routeKey,
+        keyFiresOn: fired.slice(0, 10),
         forgottenFacts: forgotten.slice(0, 10).map(({ f, i }) => ({
           id: f.id,
           question: f.question,

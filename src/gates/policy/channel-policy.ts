@@ -26,6 +26,13 @@ const trainingSchema = z
       })
       .strict()
       .default({ appliedEdits: false, rehearsal: 0 }),
+    /**
+     * `subject`: each candidate carries a route key naming what its edit is about (src/inference/route-key.ts),
+     * trains on the part of the stack that its own texts route to, and is served only to prompts matching its
+     * key, so unrelated prompts run on the parent unchanged (docs/results.md, experiment 2). `none`: every
+     * adapter serves every prompt.
+     */
+    routing: z.enum(['none', 'subject']).default('none'),
   })
   .strict();
 

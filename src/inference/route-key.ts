@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/**
+ * Routed edits. An adapter may carry a route key, the phrases of what its edit is about, in its own
+ * adapter_config.json (field `sealgate_route_key`), so the key is covered by the adapter's digest and signature.
+ * A row of a generation gets only the adapters of its stack whose key it matches (or that carry no key); every
+ * other prompt runs on the stack below them, untouched. The Python side applies the same rules
+ * (gpu/sealgate_gpu/seal/routing.py); test/fixtures/route-key-cases.json holds cases both are tested on.
+ */
+export const ROUTE_KEY_FIELD = 'sealgate_route_key';
+
+/** Words of four letters or more name a subject on their own when nothing the model knew uses them. */
+export const MIN_DISTINCTIVE_LENGTH = 4;
+const LEADING_ARTICLES = new Set(['the', 'a', 'an']);
+const WORD = /[\p{L}\p{M}\p{N}]+/gu;
+
+export const routeKeySchema = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(200)
+      .refine(
+        (p) => routeWords(p).join(' ') === p,
+        'a phrase is lower-case words separated by single spaces',
+      ),
+  )
+  .min(1)
+  .max(32);
+
+/** Lower-case words, as the key is matched. */
+export const routeWords = (text: string): string[] => text.toLowerCase().match(WORD) ?? [];
+
+const distinctive = (word: string, isKnown: (word: string) => boolean) =>
+  word.length >= MIN_DISTINCTIVE_LENGTH && !/^\d+$/.test(word) && !isKnown(word);
+
+/**
+ * The key of an edit about `title`, taught by `passage`: the subject (the title without a leading article),
+ * the subject's one distinctive word when it has only one ("varnel" of "Varnel Institute"; a person's given and
+ * family names only whole, as other subjects share them), and the other distinctive capitalised words the
+ * passage repeats. `isKnown` says which words the model already knew (common English, its rehearsal corpus).
+ */
+export function deriveRouteKey(title: string, passage: string, isKnown: (word: string) => boolean): string[] {
+  const subject = routeWords(title);
+  while (subject.length > 1 && LEADING_ARTICLES.has(subject[0])) subject.shift();
+  // A one-word subject that is an ordinary word would fire on everything: it is no key.
+  const whole = subject.length > 1 || (subject.length === 1 && distinctive(subject[0], isKnown));
+  const phrases: string[] = whole ? [subject.join(' ')] : [];
+  const namedBy = subject.filter((w) => distinctive(w, isKnown));
+  const extra = namedBy.length === 1 ? [...namedBy] : [];
+  const counts = new Map<string, number>();
+  for (const [word] of passage.matchAll(WORD)) {
+    if (/^\p{Lu}/u.test(word)) counts.set(word.toLowerCase(), (counts.get(word.toLowerCase()) ?? 0) + 1);
+  }
+  extra.push(
+    ...[...counts]
+      .filter(([w, n]) => n >= 2 && distinctive(w, isKnown) && !subject.includes(w))
+      .map(([w]) => w)
+      .sort(),
+  );
+  for (const w of extra) if (!phrases.includes(w)) phrases.push(w);
+  return phrases;
+}
+
+/** Whether any phrase of `key` occurs in `text` as a run of whole words, case-insensitively. */
+export function keyMatches(key: readonly string[], text: string): boolean {
+  const have = routeWords(text);
+  return key.some((phrase) => {
+    const want = phrase.split(' ');
+    for (let i = 0; i + want.length <= have.length; i++) {
+      if (want.every((w, j) => have[i + j] === w)) return true;
+    }
+    return false;
+  });
+}
+
+/** Whether an adapter with this key (null: unrouted) serves `text`. */
+export const routes = (key: readonly string[] | null, text: string): boolean =>
+  key === null || keyMatches(key, text);
