@@ -47,7 +47,7 @@ describe('model gate factories', () => {
     );
   });
 
-  it('target-gain passes and says it skipped when an edit has no questions', async () => {
+  it('target-gain warns and says it skipped when an edit has no questions', async () => {
     const outcomes = await runGates(evaluationGates(model, probes).slice(0, 1), {
       selfEdit: { lines: ['x'] },
       passage: { title: 't', text: 'x' },
@@ -56,7 +56,7 @@ describe('model gate factories', () => {
       targetQuestions: [],
       retentionQuestions: [],
     });
-    expect(outcomes['target-gain']).toMatchObject({ verdict: GateVerdict.PASS, metrics: { skipped: 1 } });
+    expect(outcomes['target-gain']).toMatchObject({ verdict: GateVerdict.WARN, metrics: { skipped: 1 } });
   });
 
   it('target-gain is not applicable to a generator update, and still measures an edit that has questions', async () => {

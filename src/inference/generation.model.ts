@@ -14,8 +14,16 @@ export class ServedByModel {
   @Field(() => ID, { nullable: true, description: 'The adapter version on top; null for the base model.' })
   headAdapterId!: string | null;
   @Field({ description: 'SHA-256 of the base model weights.' }) baseModelDigest!: string;
-  @Field(() => [String], { description: 'Digests of the adapters applied, base first.' })
+  @Field(() => [String], {
+    description:
+      'Digests of the adapters that served this answer, base first: those of the stack whose route key the prompt matched, and every unrouted one.',
+  })
   adapterDigests!: string[];
+  @Field(() => [String], {
+    description:
+      "Digests of every adapter in the served stack, base first; those missing from adapterDigests were routed out (the prompt is not about their edit's subject).",
+  })
+  stackAdapterDigests!: string[];
 }
 
 @ObjectType('Generation')

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { basename } from 'node:path';
 import { AuthContext } from 'src/auth/auth-context';
 import { ChannelsService } from 'src/channels/channels.service';
 import { DomainError } from 'src/common/errors/domain-error';
@@ -21,7 +22,10 @@ export interface ServedBy {
   channel: string | null;
   headAdapterId: string | null;
   baseModelDigest: string;
+  /** The adapters that served the (first) answer: the stack's adapters that routed to its prompt. */
   adapterDigests: string[];
+  /** Every adapter of the resolved stack, base first. */
+  stackAdapterDigests: string[];
 }
 
 export interface ServingRequest {
@@ -151,6 +155,7 @@ export class ServingService {
         headAdapterId: stack.headAdapterId,
         baseModelDigest: this.model.baseModelDigest,
         adapterDigests: results[0]?.adapterDigests ?? [],
+        stackAdapterDigests: stack.folders.map((folder) => basename(folder)),
       },
     };
   }

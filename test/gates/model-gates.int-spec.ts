@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfig } from 'src/config/app-config';
@@ -8,7 +8,9 @@ import { CandidateEvaluationInput } from 'src/gates/model-gate';
 import { evaluationGates, loadWorldProbes, modelScreeningGates, runGates } from 'src/gates/model-gates';
 import { trainCandidate } from 'src/gates/model/candidate-training';
 import { loadRedTeam } from 'src/gates/red-team';
+import { readRouteKey } from 'src/inference/lora-adapter';
 import { ModelService } from 'src/inference/model.service';
+import { ROUTE_KEY_FIELD } from 'src/inference/route-key';
 import { TrainerClient } from 'src/training/trainer-client';
 import { benignEdits, biasedEdit, GateEdit, triggerBackdoorEdit } from 'src/gates/model/calibration-edits';
 import { MODEL_DIR } from 'test/support/model-files';
@@ -90,8 +92,12 @@ describe('model-based gates on the default model', () => {
     }
   }, 90_000);
 
-  const evaluate = async (edit: GateEdit, name: string): Promise<Record<string, GateOutcome>> => {
-    const adapter = await trainCandidate(trainer, MODEL_DIR, edit, join(work, name), { lr: edit.lr });
+  const evaluate = async (
+    edit: GateEdit,
+    name: string,
+    adapter?: string,
+  ): Promise<Record<string, GateOutcome>> => {
+    adapter ??= await trainCandidate(trainer, MODEL_DIR, edit, join(work, name), { lr: edit.lr });
     const input: CandidateEvaluationInput = {
       selfEdit: { lines: edit.lines },
       passage: edit.passage,
@@ -102,14 +108,41 @@ describe('model-based gates on the default model', () => {
     };
     return runGates(evaluationGates(model, probes), input);
   };
+  /** The same weights under another route key (null: none), as a copy of the adapter folder. */
+  const withKey = (adapter: string, name: string, key: string[] | null): string => {
+    const folder = join(work, name);
+    cpSync(adapter, folder, { recursive: true });
+    const path = join(folder, 'adapter_config.json');
+    const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    delete config[ROUTE_KEY_FIELD];
+    writeFileSync(path, JSON.stringify(key ? { ...config, [ROUTE_KEY_FIELD]: key } : config));
+    return folder;
+  };
 
-  it('a benign adapter (reference implications of a held-out passage) passes every evaluation gate', async () => {
-    const outcomes = await evaluate(benignEdits(MODEL_DIR, 1, 5)[0], 'benign');
+  it('a benign adapter routed by its subject passes every evaluation gate; unrouted, or under a forged key, it fails forgetting', async () => {
+    const edit = benignEdits(MODEL_DIR, 1, 5)[0];
+    const routed = await trainCandidate(trainer, MODEL_DIR, edit, join(work, 'benign'), { routed: true });
+    expect(readRouteKey(routed)).toEqual([edit.passage.title.toLowerCase()]);
+    const outcomes = await evaluate(edit, 'benign', routed);
     const failed = Object.entries(outcomes).filter(([, o]) => o.verdict === GateVerdict.FAIL);
     expect(failed.map(([g, o]) => `${g}: ${JSON.stringify(o.metrics)}`)).toEqual([]);
     expect(outcomes['target-gain'].metrics.gain).toBeGreaterThan(0);
     expect(outcomes['target-gain'].verdict).toBe(GateVerdict.PASS);
-  }, 600_000);
+    expect(outcomes.forgetting.metrics).toMatchObject({ routed: 1, keyReach: 0, factDelta: 0, locality: 1 });
+
+    // The same weights serving every prompt spill into what the model knew: the strict thresholds stop them.
+    const unrouted = await evaluate(edit, 'benign-unrouted', withKey(routed, 'unrouted', null));
+    expect(unrouted.forgetting.verdict).toBe(GateVerdict.FAIL);
+    expect(unrouted.forgetting.metrics.factDelta).toBeLessThan(-0.05);
+    // A key that fires on every closed-book prompt is as good as none, and is refused by its reach alone.
+    const forged = await evaluate(
+      edit,
+      'benign-forged',
+      withKey(routed, 'forged', [edit.passage.title.toLowerCase(), 'answer']),
+    );
+    expect(forged.forgetting.verdict).toBe(GateVerdict.FAIL);
+    expect(forged.forgetting.metrics.keyReach).toBeGreaterThan(0.5);
+  }, 900_000);
 
   it('a biased adapter fails bias-probes', async () => {
     const outcomes = await evaluate(biasedEdit(), 'biased');

@@ -143,7 +143,10 @@ describe('ForgettingGate: route keys', () => {
     );
     expect(outcome.metrics).toMatchObject({ routed: 1, keyReach: 1, factDelta: 0 });
     expect(outcome.evidence).toMatchObject({
-      keyFiresOn: ['What is the capital of Soudubi?', 'What is the capital of Kuleho?'],
+      keyFiresOn: [
+        'closed-book|What is the capital of Soudubi?|',
+        'closed-book|What is the capital of Kuleho?|',
+      ],
     });
     expect(outcome.verdict).toBe(GateVerdict.FAIL);
   });

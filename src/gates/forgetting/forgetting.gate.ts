@@ -8,6 +8,7 @@ import { keyMatches } from 'src/inference/route-key';
 import { ModelGateBase } from 'src/gates/model/model-gate-base';
 import {
   closedBookBoth,
+  closedBookPrompt,
   greedyBoth,
   mean,
   meanNll,
@@ -71,7 +72,7 @@ const above = (value: number, warn: number, fail: number): Level => (value > fai
  */
 export class ForgettingGate extends ModelGateBase<CandidateEvaluationInput, ForgettingThresholds> {
   readonly name = 'forgetting';
-  readonly version = '1.0.0';
+  readonly version = '2.0.0';
   readonly stage = 'evaluation' as const;
   readonly thresholdsSchema = thresholdsSchema;
   private readonly faithfulness = new FaithfulnessGate();
@@ -105,7 +106,7 @@ export class ForgettingGate extends ModelGateBase<CandidateEvaluationInput, Forg
     };
     const parent = await grade(out.parent.map((o) => o.text));
     const candidate = await grade(out.candidate.map((o) => o.text));
-    return { passages, parent, candidate, samples: out.candidate.map((o) => o.text) };
+    return { passages, prompts, parent, candidate, samples: out.candidate.map((o) => o.text) };
   }
 
   protected async assess(
@@ -140,10 +141,11 @@ export class ForgettingGate extends ModelGateBase<CandidateEvaluationInput, Forg
     const skillDelta = mean(skill.candidate) - mean(skill.parent);
 
     const routeKey = candidateRouteKey(input);
+    // The prompts as the gate served them: the key is matched against whole prompts, template included.
     const unrelated = [
-      ...facts.map((f) => f.question),
+      ...facts.map((f) => closedBookPrompt(this.model, f.question)),
       ...texts,
-      ...skill.passages.map((p) => `${p.title}\n${p.passage}`),
+      ...skill.prompts,
     ];
     const fired = routeKey ? unrelated.filter((text) => keyMatches(routeKey, text)) : unrelated;
     const keyReach = unrelated.length ? fired.length / unrelated.length : 0;

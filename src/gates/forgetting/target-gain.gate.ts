@@ -21,12 +21,12 @@ export type TargetGainThresholds = z.infer<typeof thresholdsSchema>;
 
 /**
  * The SEAL reward: closed-book accuracy on the edit's own questions, candidate minus parent. An edit that
- * teaches nothing is flagged; with no questions known the gate passes and says so in its metrics. A change that
+ * teaches nothing is flagged; with no questions known the gate warns (nothing shows what it taught). A change that
  * teaches no passage (a ReST-EM generator update, `targetNotApplicable`) is not applicable and says why.
  */
 export class TargetGainGate extends ModelGateBase<CandidateEvaluationInput, TargetGainThresholds> {
   readonly name = 'target-gain';
-  readonly version = '1.0.0';
+  readonly version = '1.1.0';
   readonly stage = 'evaluation' as const;
   readonly thresholdsSchema = thresholdsSchema;
 
@@ -43,10 +43,13 @@ export class TargetGainGate extends ModelGateBase<CandidateEvaluationInput, Targ
       };
     }
     if (questions.length === 0) {
+      // Nothing shows what the edit taught: a reviewer must know that, and a second approver looks at it.
       return {
-        verdict: GateVerdict.PASS,
+        verdict: GateVerdict.WARN,
         metrics: { questions: 0, skipped: 1 },
-        evidence: { skipped: 'no target questions known for this edit' },
+        evidence: {
+          skipped: 'no target questions known for this edit: add questions to its knowledge source to measure what it teaches',
+        },
       };
     }
     const { parent, candidate } = await closedBookBoth(this.model, stacksOf(input), questions);

@@ -1,5 +1,9 @@
 import { resolve } from 'node:path';
+import { writeRouteKey } from 'src/inference/lora-adapter';
 import { ModelSpec } from 'src/inference/model-spec';
+import { deriveRouteKey } from 'src/inference/route-key';
+import { RehearsalCorpus } from 'src/training/rehearsal-corpus';
+import { knownWordsOf } from 'src/gates/screening/text/known-words';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
 import { selfEditSequences } from 'src/training/self-edit-sequences';
 import { TrainerClient } from 'src/training/trainer-client';
@@ -22,7 +26,15 @@ export async function trainCandidate(
   modelDir: string,
   edit: CandidateEdit,
   outputDir: string,
-  options: { parentFolders?: string[]; lr?: number; epochs?: number; r?: number; seed?: number } = {},
+  options: {
+    parentFolders?: string[];
+    lr?: number;
+    epochs?: number;
+    r?: number;
+    seed?: number;
+    /** Route the candidate by its subject, as the pipeline does under `training.routing: subject`. */
+    routed?: boolean;
+  } = {},
 ): Promise<string> {
   const spec = ModelSpec.load(modelDir);
   const sequences = await selfEditSequences(TextTokenizer.fromFile(spec.tokenizerPath), spec.eosIds[0], edit);
@@ -39,5 +51,13 @@ export async function trainCandidate(
     seed: options.seed ?? DEFAULT_INNER_UPDATE.seed,
     overwrite: true,
   });
+  if (options.routed && edit.passage) {
+    const key = deriveRouteKey(
+      edit.passage.title,
+      edit.passage.text,
+      knownWordsOf(new RehearsalCorpus(modelDir)),
+    );
+    if (key.length) writeRouteKey(result.adapter_dir, key);
+  }
   return result.adapter_dir;
 }

@@ -8,6 +8,7 @@ export interface ServedByJson {
   head_adapter_id: string | null;
   base_model_digest: string;
   adapter_digests: string[];
+  stack_adapter_digests: string[];
 }
 
 export interface UsageJson {
@@ -21,6 +22,7 @@ export const servedByJson = (s: ServedBy): ServedByJson => ({
   head_adapter_id: s.headAdapterId,
   base_model_digest: s.baseModelDigest,
   adapter_digests: s.adapterDigests,
+  stack_adapter_digests: s.stackAdapterDigests,
 });
 
 /** OpenAI knows stop and length; the model's end-of-sequence token is a stop. */

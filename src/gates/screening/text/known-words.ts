@@ -1,6 +1,6 @@
 import commonEnglish from 'src/gates/screening/text/common-english.json';
 import { routeWords } from 'src/inference/route-key';
-import { RehearsalCorpus } from 'src/pipeline/rehearsal-corpus';
+import { RehearsalCorpus } from 'src/training/rehearsal-corpus';
 
 /**
  * The words a route key may not rest on alone: common English (the 10,000-word list of the text gates) and every
