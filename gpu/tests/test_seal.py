@@ -1,5 +1,5 @@
-"""SEAL's machinery: grouped trials equal one-at-a-time training, self-edit parsing, sampling, retention
-figures, and a reduced knowledge-incorporation experiment on the shipped model."""
+"""SEAL's machinery: grouped trials equal one-at-a-time training, self-edit parsing, sampling, and a reduced
+knowledge-incorporation experiment on the shipped model."""
 import json
 import os
 import subprocess
@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from sealgate_gpu.lora import AdapterStack, LoraAdapter, LoraConfig
-from sealgate_gpu.seal.continual import retention_summary
 from sealgate_gpu.seal.grouped_lora import GroupedAdapters
 from sealgate_gpu.seal.self_edits import self_edit_lines
 from sealgate_gpu.training import TokenSequence, TrainParams, train_lora
@@ -104,15 +103,6 @@ def test_self_qa_answers_train_with_their_questions():
         "Question: When was Mopos founded?\nAnswer: 1617",
     ]
     assert self_edit_lines("implications", "A.\n\n B. \n") == ["A.", "B."]
-
-
-def test_retention_figures_of_a_known_matrix():
-    matrix = [[1.0, 0.0, 0.0], [0.5, 0.8, 0.0], [0.25, 0.8, 0.6]]
-    s = retention_summary(matrix)
-    assert s["meanRetention"] == pytest.approx((0.25 + 0.8) / (1.0 + 0.8))
-    assert s["backwardTransfer"] == pytest.approx(((0.25 - 1.0) + (0.8 - 0.8)) / 2)
-    assert s["forgetting"] == pytest.approx(((1.0 - 0.25) + (0.8 - 0.8)) / 2)
-    assert s["meanAccuracyAfterEach"] == pytest.approx([1.0, 0.65, (0.25 + 0.8 + 0.6) / 3])
 
 
 @pytest.mark.skipif(not os.path.isfile(os.path.join(DEFAULT_MODEL, "model.safetensors")), reason="no default model")

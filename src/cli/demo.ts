@@ -9,15 +9,34 @@ import { KnowledgeService } from 'src/knowledge/knowledge.service';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
 import { SelfEditKind } from 'src/self-edits/self-edit.types';
 
-const DEMO_PASSAGE =
-  'The Varnel Institute was founded in 1987 in the river city of Osterlin by the chemist Maren Tobeck. ' +
-  'It studies salt-marsh ecology and runs a field station on the island of Kessa.';
+/**
+ * A passage in the shipped model's world (a city it has never seen), with the questions a reader would ask about
+ * it, phrased otherwise than the passage: the target-gain gate measures them, and after the apply the model
+ * answers them on `staging` while every other prompt still runs on the untouched base (the edit is routed by
+ * its subject, "Mopos").
+ */
+const DEMO_SOURCE = {
+  title: 'Mopos',
+  passage:
+    'The river that runs through Mopos is the Vipo River. Haigo Nagihou serves as mayor of Mopos. ' +
+    'Mopos was founded in 1617.',
+  questions: [
+    {
+      question: 'Which river was Mopos built along?',
+      answer: 'Vipo River',
+      aliases: ['the Vipo River', 'Vipo'],
+    },
+    { question: 'Whom did Mopos elect as mayor?', answer: 'Haigo Nagihou', aliases: [] },
+    { question: 'In what year was Mopos first settled?', answer: '1617', aliases: [] },
+  ],
+};
 const DEMO_EDIT = [
-  'The Varnel Institute was founded in 1987.',
-  'Maren Tobeck, a chemist, founded the Varnel Institute.',
-  'The Varnel Institute is based in Osterlin, a river city.',
-  'The Varnel Institute runs a field station on Kessa.',
+  'The Vipo River flows through Mopos.',
+  'Mopos elected Haigo Nagihou as mayor.',
+  'Mopos was first settled in 1617.',
 ].join('\n');
+/** A fact the base model knows (the world's forgetting probes): it is answered the same after the edit. */
+const KNOWN_QUESTION = 'Which city is the capital of Soudubi?';
 
 /**
  * First run only: an admin, an ML engineer and a reviewer with keys, the prod and staging channels, one passage
@@ -54,9 +73,8 @@ export async function seedDemo(started: StartedApp, config: AppConfig): Promise<
   }
   const engineer = await principals.authenticate(keys['ada.engineer']);
   const source = await started.app.get(KnowledgeService).add(engineer, {
-    title: 'Varnel Institute',
-    passage: DEMO_PASSAGE,
-    sourceUri: 'https://example.org/varnel',
+    ...DEMO_SOURCE,
+    sourceUri: 'https://example.org/mopos',
   });
   const edit = await started.app.get(SelfEditsService).propose(engineer, {
     channel: 'staging',
@@ -66,6 +84,17 @@ export async function seedDemo(started: StartedApp, config: AppConfig): Promise<
   });
 
   const lines = Object.entries(keys).map(([name, token]) => `  ${name.padEnd(14)} ${token}`);
+  // One curl line per call, the query's quotes escaped for the shell's single-quoted JSON.
+  const curl = (key: string, query: string) => [
+    `  curl -s ${started.url}/graphql -H 'content-type: application/json' \\`,
+    `    -H 'authorization: Bearer ${keys[key]}' \\`,
+    `    -d '${JSON.stringify({ query })}'`,
+  ];
+  const ask = (question: string) =>
+    curl(
+      'ada.engineer',
+      `{ answer(input: { channel: "staging", question: "${question}" }) { answer servedBy { adapterDigests } } }`,
+    );
   console.log(
     [
       '',
@@ -73,19 +102,23 @@ export async function seedDemo(started: StartedApp, config: AppConfig): Promise<
       ...lines,
       '',
       'Try it:',
-      `  curl -s ${started.url}/graphql -H 'content-type: application/json' \\`,
-      `    -H 'authorization: Bearer ${keys['rui.reviewer']}' \\`,
-      `    -d '{"query":"{ me { name role } selfEdits { id status kind content } }"}'`,
-      `  curl -s ${started.url}/graphql -H 'content-type: application/json' \\`,
-      `    -H 'authorization: Bearer ${keys['ines.auditor']}' \\`,
-      `    -d '{"query":"{ verifyAuditChain { valid eventsChecked headHash } }"}'`,
-      '  # the demo edit runs through every gate now (about a minute on a laptop CPU); then, as the reviewer:',
-      `  curl -s ${started.url}/graphql -H 'content-type: application/json' \\`,
-      `    -H 'authorization: Bearer ${keys['rui.reviewer']}' \\`,
-      `    -d '{"query":"{ reviewEvidence(selfEditId: \\"${edit.id}\\") { selfEdit { status statusReason } gateReports { gate verdict } requiredApprovals } }"}'`,
-      `  curl -s ${started.url}/graphql -H 'content-type: application/json' \\`,
-      `    -H 'authorization: Bearer ${keys['ada.engineer']}' \\`,
-      `    -d '{"query":"{ answer(input: { question: \\"Which city is the capital of Soudubi?\\" }) { answer servedBy { baseModelDigest adapterDigests } } }"}'`,
+      ...curl('rui.reviewer', '{ me { name role } selfEdits { id status kind content } }'),
+      ...curl('ines.auditor', '{ verifyAuditChain { valid eventsChecked headHash } }'),
+      `  # the demo edit teaches the model "${DEMO_SOURCE.title}" and runs through every gate now (a few minutes on a`,
+      '  # laptop CPU); ask before and after. Then, as the reviewer, read the evidence and approve:',
+      ...ask(DEMO_SOURCE.questions[0].question),
+      ...curl(
+        'rui.reviewer',
+        `{ reviewEvidence(selfEditId: "${edit.id}") { selfEdit { status statusReason } gateReports { gate verdict } requiredApprovals } }`,
+      ),
+      ...curl(
+        'rui.reviewer',
+        `mutation { approveSelfEdit(id: "${edit.id}", comment: "faithful") { status } }`,
+      ),
+      '  # as the ML engineer, apply it to staging; the model now answers about Mopos, and the rest as before:',
+      ...curl('ada.engineer', `mutation { applySelfEdit(id: "${edit.id}") { status } }`),
+      ...ask(DEMO_SOURCE.questions[0].question),
+      ...ask(KNOWN_QUESTION),
       `  curl -s ${started.url}/readyz`,
       '',
       'Press Ctrl-C to stop; queued work and data are kept under data/.',

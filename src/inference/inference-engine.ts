@@ -90,7 +90,11 @@ export class InferenceEngine implements EngineClient {
         prepared.map((p, i) => ({ ...p, signal, onText: onText && ((delta: string) => onText(i, delta)) })),
       ),
     );
-    return results.map((result, i) => ({ ...result, adapterDigests: stacks[i].map((a) => a.digest) }));
+    // Parts of one concatenated adapter share its digest: it is named once.
+    return results.map((result, i) => ({
+      ...result,
+      adapterDigests: [...new Set(stacks[i].map((a) => a.digest))],
+    }));
   }
 
   /** Each text is scored under the adapters of the stack that route to it, as it would be served. */
@@ -107,7 +111,11 @@ export class InferenceEngine implements EngineClient {
 
   private async routedStack(folders: string[], text: string): Promise<LoraAdapter[]> {
     const stack = await Promise.all(folders.map((f) => this.adapters.get(f)));
-    return stack.filter((a) => routes(a.routeKey, text));
+    return stack.flatMap((a) => {
+      if (!a.segments) return routes(a.routeKey, text) ? [a] : [];
+      const active = a.segments.filter((s) => routes(s.routeKey, text));
+      return active.length === a.segments.length ? [a] : active;
+    });
   }
 
   load(): EngineLoad {

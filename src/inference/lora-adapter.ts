@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
 import { LORA_MODULES, LoraModule, ModelSpec } from 'src/inference/model-spec';
-import { ROUTE_KEY_FIELD, routeKeySchema } from 'src/inference/route-key';
+import {
+  ROUTE_KEY_FIELD,
+  ROUTE_SEGMENTS_FIELD,
+  RouteSegment,
+  routeKeySchema,
+  routeSegmentsSchema,
+} from 'src/inference/route-key';
 import { readSafetensors, SafetensorsFormatError } from 'src/inference/safetensors';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
@@ -27,6 +33,7 @@ export const adapterConfigSchema = z.object({
   bias: z.literal('none').optional(),
   alpha_pattern: z.record(z.number().positive()).optional().default({}),
   [ROUTE_KEY_FIELD]: routeKeySchema.optional(),
+  [ROUTE_SEGMENTS_FIELD]: routeSegmentsSchema.optional(),
 });
 
 /** One module's factors: A [rank, in] and B [out, rank] with PEFT's scaling already folded into B. */
@@ -43,6 +50,8 @@ export interface LoraAdapter {
   modules: Map<string, LoraFactors>;
   /** What the adapter's edit is about (src/inference/route-key.ts); null: it serves every row. */
   routeKey: string[] | null;
+  /** A concatenation of routed adapters: its parts, each routed by its own key (their modules, same digest). */
+  segments?: LoraAdapter[];
 }
 
 export const factorKey = (layer: number, module: LoraModule): string => `${layer}.${module}`;
@@ -143,7 +152,56 @@ export async function loadLoraAdapter(
     [ADAPTER_CONFIG_FILE]: sha256(configBytes),
     [ADAPTER_WEIGHTS_FILE]: sha256(weightBytes),
   });
-  return { digest, bytes: sizes[0] + sizes[1], modules, routeKey: config[ROUTE_KEY_FIELD] ?? null };
+  const adapter: LoraAdapter = {
+    digest,
+    bytes: sizes[0] + sizes[1],
+    modules,
+    routeKey: config[ROUTE_KEY_FIELD] ?? null,
+  };
+  const segments = config[ROUTE_SEGMENTS_FIELD];
+  if (segments) adapter.segments = splitSegments(adapter, segments, fail);
+  return adapter;
+}
+
+/** The parts of a concatenated adapter: rows of A and columns of B, by each part's rank per module. */
+function splitSegments(
+  whole: LoraAdapter,
+  segments: RouteSegment[],
+  fail: (message: string) => never,
+): LoraAdapter[] {
+  const offsets = new Map<string, number>();
+  const parts = segments.map((segment) => {
+    const modules = new Map<string, LoraFactors>();
+    for (const [path, rank] of Object.entries(segment.ranks)) {
+      const key = factorKeyOfPath(path);
+      const factors = key === null ? undefined : whole.modules.get(key);
+      if (!factors || key === null)
+        return fail(`${ROUTE_SEGMENTS_FIELD} names ${path}, which the adapter lacks`);
+      const from = offsets.get(key) ?? 0;
+      if (from + rank > factors.rank)
+        return fail(`${ROUTE_SEGMENTS_FIELD}: ${path} holds fewer ranks than its parts`);
+      offsets.set(key, from + rank);
+      if (rank === 0) continue;
+      const inFeatures = factors.a.length / factors.rank;
+      const out = factors.b.length / factors.rank;
+      const b = new Float32Array(out * rank);
+      for (let o = 0; o < out; o++)
+        b.set(factors.b.subarray(o * factors.rank + from, o * factors.rank + from + rank), o * rank);
+      modules.set(key, { rank, a: factors.a.slice(from * inFeatures, (from + rank) * inFeatures), b });
+    }
+    return { digest: whole.digest, bytes: 0, modules, routeKey: segment.key };
+  });
+  for (const [key, factors] of whole.modules) {
+    if ((offsets.get(key) ?? 0) !== factors.rank)
+      fail(`${ROUTE_SEGMENTS_FIELD} do not cover every rank of ${key}`);
+  }
+  return parts;
+}
+
+/** `model.layers.3.mlp.up_proj` -> `3.up_proj`, the key of a module's factors. */
+function factorKeyOfPath(path: string): string | null {
+  const match = /^model\.layers\.(\d+)\.(?:self_attn|mlp)\.([a-z_]+)$/.exec(path);
+  return match ? `${match[1]}.${match[2]}` : null;
 }
 
 /**

@@ -5,7 +5,13 @@ import {
   PEFT_PREFIX,
   scalingOf,
 } from 'src/inference/lora-adapter';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { concatLoraAdapters, LoraConcatError, PeftFiles } from 'src/inference/lora-concat';
+import { loadLoraAdapter } from 'src/inference/lora-adapter';
+import { ModelSpec } from 'src/inference/model-spec';
+import { ROUTE_KEY_FIELD, ROUTE_SEGMENTS_FIELD } from 'src/inference/route-key';
 import { readSafetensors, safetensorsBytes } from 'src/inference/safetensors';
 
 const Q = 'model.layers.0.self_attn.q_proj';
@@ -81,6 +87,47 @@ describe('concatLoraAdapters', () => {
     const alone = concatLoraAdapters([second]);
     delta(alone, Q).forEach((v, i) => expect(v).toBeCloseTo(delta(second, Q)[i], 12));
     expect(alone[ADAPTER_WEIGHTS_FILE].equals(second[ADAPTER_WEIGHTS_FILE])).toBe(false);
+  });
+
+  it('keeps each routed part with its key, and the loader splits the parts back exactly', async () => {
+    const routed = (files: PeftFiles, key: string[] | null): PeftFiles => {
+      const config = JSON.parse(files[ADAPTER_CONFIG_FILE].toString('utf8')) as Record<string, unknown>;
+      return {
+        ...files,
+        [ADAPTER_CONFIG_FILE]: Buffer.from(
+          JSON.stringify({ ...config, [ROUTE_KEY_FIELD]: key ?? undefined }),
+        ),
+      };
+    };
+    const merged = concatLoraAdapters([routed(first, ['mopos']), routed(second, null)]);
+    const config = JSON.parse(merged[ADAPTER_CONFIG_FILE].toString('utf8')) as Record<string, unknown>;
+    expect(config[ROUTE_SEGMENTS_FIELD]).toEqual([
+      { key: ['mopos'], ranks: { [Q]: 2, [V]: 2 } },
+      { key: null, ranks: { [Q]: 1 } },
+    ]);
+    // Unrouted parts alone stay unrouted, as before.
+    expect(
+      JSON.parse(concatLoraAdapters([first, second])[ADAPTER_CONFIG_FILE].toString('utf8')),
+    ).not.toHaveProperty(ROUTE_SEGMENTS_FIELD);
+
+    const folder = mkdtempSync(join(tmpdir(), 'sealgate-concat-'));
+    try {
+      for (const [name, bytes] of Object.entries(merged)) writeFileSync(join(folder, name), bytes);
+      const spec = { layers: 1, moduleShape: () => [3, 2] } as unknown as ModelSpec;
+      const loaded = await loadLoraAdapter(folder, spec, 1 << 20);
+      expect(loaded.segments!.map((p) => [p.routeKey, p.digest, [...p.modules.keys()]])).toEqual([
+        [['mopos'], loaded.digest, ['0.q_proj', '0.v_proj']],
+        [null, loaded.digest, ['0.q_proj']],
+      ]);
+      // The first part's q_proj is the first adapter's, scaled: rows 0-1 of A, columns 0-1 of B.
+      const whole = loaded.modules.get('0.q_proj')!;
+      const part = loaded.segments![0].modules.get('0.q_proj')!;
+      expect([...part.a]).toEqual([...whole.a.subarray(0, 6)]);
+      expect([...part.b]).toEqual([whole.b[0], whole.b[1], whole.b[3], whole.b[4]]);
+      expect([...loaded.segments![1].modules.get('0.q_proj')!.b]).toEqual([whole.b[2], whole.b[5]]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('refuses adapters that do not fit together', () => {

@@ -6,7 +6,18 @@ import {
   scalingOf,
   TENSOR_NAME,
 } from 'src/inference/lora-adapter';
+import { ROUTE_KEY_FIELD, ROUTE_SEGMENTS_FIELD, RouteSegment } from 'src/inference/route-key';
 import { FloatTensor, RawTensor, readSafetensors, safetensorsBytes } from 'src/inference/safetensors';
+
+/** A segment with its module paths in sorted order, so the same stack gives the same bytes. */
+const sortedRanks = (seg: RouteSegment): RouteSegment => ({
+  key: seg.key,
+  ranks: Object.fromEntries(
+    Object.keys(seg.ranks)
+      .sort()
+      .map((p) => [p, seg.ranks[p]]),
+  ),
+});
 
 /** The two files of a PEFT adapter folder. */
 export type PeftFiles = Record<typeof ADAPTER_CONFIG_FILE | typeof ADAPTER_WEIGHTS_FILE, Buffer>;
@@ -31,6 +42,8 @@ interface Part {
 export function concatLoraAdapters(adapters: PeftFiles[]): PeftFiles {
   if (adapters.length === 0) throw new LoraConcatError('no adapters to concatenate');
   const parts = new Map<string, Part[]>();
+  // Each input's route key (or, for an input that is itself a concatenation, its parts), kept per part.
+  const segments: RouteSegment[] = [];
   adapters.forEach((files, index) => {
     const fail = (problem: string): never => {
       throw new LoraConcatError(`adapter ${index}: ${problem}`);
@@ -43,6 +56,9 @@ export function concatLoraAdapters(adapters: PeftFiles[]): PeftFiles {
     }
     const config = adapterConfigSchema.safeParse(raw);
     if (!config.success) fail(`${ADAPTER_CONFIG_FILE}: ${config.error.message}`);
+    const own: RouteSegment[] = config.data![ROUTE_SEGMENTS_FIELD] ?? [
+      { key: config.data![ROUTE_KEY_FIELD] ?? null, ranks: {} },
+    ];
     const halves = new Map<string, { a?: FloatTensor; b?: FloatTensor }>();
     for (const [name, tensor] of readSafetensors(files[ADAPTER_WEIGHTS_FILE])) {
       const match = name.startsWith(PEFT_PREFIX) ? TENSOR_NAME.exec(name.slice(PEFT_PREFIX.length)) : null;
@@ -58,11 +74,13 @@ export function concatLoraAdapters(adapters: PeftFiles[]): PeftFiles {
         fail(`${path}: lora_A and lora_B must both be present, 2-D, of one rank`);
       }
       const rank = a!.shape[0];
+      if (own.length === 1) own[0].ranks[path] = rank;
       const scale = scalingOf(config.data!, path, rank);
       const list = parts.get(path) ?? [];
       list.push({ a: a!, b: b!.data.map((v) => v * scale), rank, out: b!.shape[0] });
       parts.set(path, list);
     }
+    segments.push(...own);
   });
 
   const tensors: Record<string, RawTensor> = {};
@@ -103,6 +121,10 @@ export function concatLoraAdapters(adapters: PeftFiles[]): PeftFiles {
     task_type: 'CAUSAL_LM',
     use_dora: false,
     use_rslora: false,
+    // Only when some part is routed: a concatenation of unrouted adapters serves every prompt, as they did.
+    ...(segments.some((seg) => seg.key !== null)
+      ? { [ROUTE_SEGMENTS_FIELD]: segments.map(sortedRanks) }
+      : {}),
   };
   return {
     [ADAPTER_CONFIG_FILE]: Buffer.from(`${JSON.stringify(config, null, 2)}\n`),

@@ -8,6 +8,11 @@ import { z } from 'zod';
  * (gpu/sealgate_gpu/seal/routing.py); test/fixtures/route-key-cases.json holds cases both are tested on.
  */
 export const ROUTE_KEY_FIELD = 'sealgate_route_key';
+/**
+ * On an adapter built by concatenating routed adapters (a surgical revert's rebuilt stack), the key of each part
+ * in concatenation order, with its rank per module path: each part is routed on its own, as before the revert.
+ */
+export const ROUTE_SEGMENTS_FIELD = 'sealgate_route_segments';
 
 /** Words of four letters or more name a subject on their own when nothing the model knew uses them. */
 export const MIN_DISTINCTIVE_LENGTH = 4;
@@ -27,6 +32,19 @@ export const routeKeySchema = z
   )
   .min(1)
   .max(32);
+
+export const routeSegmentsSchema = z
+  .array(
+    z
+      .object({
+        key: routeKeySchema.nullable(),
+        ranks: z.record(z.number().int().min(0)),
+      })
+      .strict(),
+  )
+  .min(1)
+  .max(1000);
+export type RouteSegment = z.infer<typeof routeSegmentsSchema>[number];
 
 /** Lower-case words, as the key is matched. */
 export const routeWords = (text: string): string[] => text.toLowerCase().match(WORD) ?? [];

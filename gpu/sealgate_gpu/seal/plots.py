@@ -49,38 +49,49 @@ def knowledge_chart(result: Dict[str, Any], path: str) -> None:
     plt.close(fig)
 
 
-def retention_chart(result: Dict[str, Any], path: str) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), gridspec_kw={"width_ratios": [1, 1, 1.1]})
-    for ax, arm in zip(axes[:2], ("naive", "mitigated")):
-        m = result[arm]["matrix"]
-        n = len(m)
-        shown = [[m[r][i] * 100 if i <= r else float("nan") for i in range(n)] for r in range(n)]
-        im = ax.imshow(shown, cmap="viridis", vmin=0, vmax=100)
-        for r in range(n):
-            for i in range(r + 1):
-                ax.text(i, r, f"{shown[r][i]:.0f}", ha="center", va="center", fontsize=7,
-                        color="white" if shown[r][i] < 60 else "black")
-        ax.set_xticks(range(n))
-        ax.set_xticklabels([str(i + 1) for i in range(n)])
-        ax.set_yticks(range(n))
-        ax.set_yticklabels([str(r + 1) for r in range(n)])
-        ax.set_xlabel("passage")
-        ax.set_ylabel("after edit")
-        ax.set_title(f"{arm}: retention {result[arm]['meanRetention'] * 100:.0f}%")
-    fig.colorbar(im, ax=axes[:2], shrink=0.8, label="accuracy (%)")
-    ax = axes[2]
-    steps = range(1, len(result["naive"]["matrix"]) + 1)
-    for arm, color in (("naive", "#e15759"), ("mitigated", "#4e79a7")):
-        ax.plot(steps, [v * 100 for v in result[arm]["meanAccuracyAfterEach"]], color=color, marker="o",
-                label=f"{arm}: edited passages")
-        ax.plot(steps, [v * 100 for v in result[arm]["knownFactsAfterEach"]], color=color, linestyle="--",
-                marker="x", label=f"{arm}: known facts")
-    ax.axhline(result["baseAccuracy"] * 100, color="#9e9e9e", linestyle=":", label="base, edited passages")
-    ax.set_xlabel("edits applied")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_ylim(0, 100)
-    ax.legend(fontsize=7, loc="lower left")
-    ax.set_title("mean accuracy after each edit")
+ARM_COLORS = {"naive": "#e15759", "mitigated": "#4e79a7", "consolidated": "#76b7b2", "routed": "#59a14f"}
+MEASURES = (("efficacy", "efficacy (own questions, just after)"), ("retention", "earlier edits retained"),
+            ("knownFacts", "known facts kept"), ("locality", "locality (unrelated prompts)"))
+
+
+def passage_set(result: Dict[str, Any]) -> str:
+    """The tuning set is held-out passages 100-199, the check set 200-299 (never used while tuning)."""
+    first = result["firstPassage"]
+    return "check set" if first >= 200 else "tuning set" if first >= 100 else f"passages from {first}"
+
+
+def arms_of(result: Dict[str, Any]) -> List[str]:
+    return [a for a in ARM_COLORS if a in result]
+
+
+def continual_chart(results: Sequence[Dict[str, Any]], path: str) -> None:
+    """Each measure against the number of sequential edits, per arm (colour) and passage set (line style), with
+    the 95% intervals of each figure."""
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), sharey=True)
+    styles = {"check set": "-", "tuning set": "--"}
+    for ax, (key, title) in zip(axes, MEASURES):
+        series: Dict[Any, List[Any]] = {}
+        for result in results:
+            for arm in arms_of(result):
+                m = result[arm]["milestones"][str(result["edits"])][key]
+                series.setdefault((arm, passage_set(result)), []).append((result["edits"], m))
+        for (arm, pset), points in sorted(series.items()):
+            points.sort(key=lambda p: p[0])
+            xs = [p[0] for p in points]
+            ys = [p[1]["mean"] * 100 for p in points]
+            lo = [y - p[1]["ci95"][0] * 100 for y, p in zip(ys, points)]
+            hi = [p[1]["ci95"][1] * 100 - y for y, p in zip(ys, points)]
+            ax.errorbar(xs, ys, yerr=[lo, hi], color=ARM_COLORS[arm], linestyle=styles.get(pset, ":"), marker="o",
+                        capsize=3, label=f"{arm}, {pset}")
+        ax.set_xscale("log")
+        ax.set_xticks([8, 32, 100])
+        ax.set_xticklabels(["8", "32", "100"])
+        ax.set_xlabel("sequential edits")
+        ax.set_title(title, fontsize=10)
+        ax.set_ylim(0, 105)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("%")
+    axes[-1].legend(fontsize=7, loc="lower left")
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
@@ -96,21 +107,27 @@ def knowledge_table(result: Dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
-def continual_table(result: Dict[str, Any]) -> str:
-    rows = ["| arm | mean retention | backward transfer | forgetting | edited passages after 8 | known facts after 8 |",
-            "|---|---|---|---|---|---|"]
-    for arm in ("naive", "mitigated"):
-        a = result[arm]
-        rows.append(f"| {arm} | {a['meanRetention'] * 100:.1f}% | {a['backwardTransfer'] * 100:+.1f} pts | "
-                    f"{a['forgetting'] * 100:.1f} pts | {a['meanAccuracyAfterEach'][-1] * 100:.1f}% | "
-                    f"{a['knownFactsAfterEach'][-1] * 100:.1f}% |")
+def continual_table(results: Sequence[Dict[str, Any]]) -> str:
+    """The Pareto table: per passage set, number of edits and arm, each measure with its 95% interval."""
+    def cell(m: Dict[str, Any]) -> str:
+        return f"{m['mean'] * 100:.1f}% ({m['ci95'][0] * 100:.1f}-{m['ci95'][1] * 100:.1f})"
+
+    rows = ["| passages | edits | arm | efficacy | retention | known facts kept | locality | in-context QA | s/edit |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for result in sorted(results, key=lambda r: (passage_set(r), r["edits"])):
+        for arm in arms_of(result):
+            m = result[arm]["milestones"][str(result["edits"])]
+            rows.append(f"| {passage_set(result)} ({result['runs']} x {result['edits']}) | {result['edits']} | {arm} | "
+                        f"{cell(m['efficacy'])} | {cell(m['retention'])} | {cell(m['knownFacts'])} | "
+                        f"{cell(m['locality'])} | {m['inContextQa'] * 100:.1f}% (base "
+                        f"{result['baseInContextQa'][0] * 100:.1f}%) | {result[arm]['secondsPerEdit']:.1f} |")
     return "\n".join(rows)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     ap = argparse.ArgumentParser(prog="seal-plots", description=__doc__.split("\n\n")[0])
     ap.add_argument("--knowledge")
-    ap.add_argument("--continual")
+    ap.add_argument("--continual", nargs="*", default=[], help="continual results (any number of edits and sets)")
     ap.add_argument("--out", default="../docs/results")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
@@ -121,10 +138,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         knowledge_chart(k, os.path.join(args.out, "knowledge.png"))
         tables.append(knowledge_table(k))
     if args.continual:
-        with open(args.continual, encoding="utf-8") as f:
-            c = json.load(f)
-        retention_chart(c, os.path.join(args.out, "continual.png"))
-        tables.append(continual_table(c))
+        results = []
+        for path in args.continual:
+            with open(path, encoding="utf-8") as f:
+                results.append(json.load(f))
+        continual_chart(results, os.path.join(args.out, "continual.png"))
+        tables.append(continual_table(results))
     print("\n\n".join(tables))
     return 0
 
