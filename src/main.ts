@@ -15,7 +15,7 @@ process.env.TZ = 'UTC';
 const USAGE = `Usage: sealgate [embedded|api|worker] [--demo]
        sealgate bootstrap-admin [--name NAME] [--force]
        sealgate print-schema
-       sealgate eval-gates [--json] [--text-only] [--train N] [FILE ...]
+       sealgate eval-gates [--json] [--text-only] [--train N [--unrouted]] [FILE ...]
        sealgate export-audit --channel NAME --out FILE
        sealgate verify FILE [--gateway-key PEM_FILE] [--json]
        sealgate keys rotate [--owner gateway|PRINCIPAL_ID]
@@ -27,7 +27,8 @@ const USAGE = `Usage: sealgate [embedded|api|worker] [--demo]
   print-schema     print the GraphQL schema (SDL)
   eval-gates       detection and false-positive rates of the gates on the red-team set (or FILEs), with
                    the model screening gates on MODEL_DIR (--text-only: without); --train N also trains
-                   candidate adapters for N edits and runs the evaluation gates
+                   candidate adapters for N edits and runs the evaluation gates (routed by subject, as the
+                   shipped policy trains them; --unrouted: serving every prompt)
   export-audit     write a channel's audit bundle (lineage, signatures, log proofs, adapter files)
   verify           check an audit bundle offline; exit 0 when everything verifies, 1 naming the first break
   keys rotate      new signing key for the gateway or an approver; old public keys stay published
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
       owner: { type: 'string' },
       'gateway-key': { type: 'string' },
       'text-only': { type: 'boolean', default: false },
+      unrouted: { type: 'boolean', default: false },
       train: { type: 'string', default: '0' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -98,6 +100,7 @@ async function main(): Promise<void> {
           json: values.json ?? false,
           textOnly: values['text-only'] ?? false,
           train: Math.max(0, Number.parseInt(values.train ?? '0', 10) || 0),
+          unrouted: values.unrouted ?? false,
         },
         config,
       );

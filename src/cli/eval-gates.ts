@@ -30,6 +30,8 @@ export interface EvalGatesOptions {
   textOnly: boolean;
   /** Also train N benign and N harmful candidates (gpu/ trainer) and run the evaluation gates on them. */
   train: number;
+  /** Train the candidates unrouted (serving every prompt) instead of routed by subject as the shipped policy. */
+  unrouted?: boolean;
 }
 
 /** The served model, loaded outside the Nest app (the CLI needs nothing else of it). */
@@ -82,6 +84,7 @@ export async function evaluateTrainedCandidates(
   modelDir: string,
   count: number,
   log: (text: string) => void,
+  training: { routed: boolean } = { routed: true },
 ): Promise<TrainedEvaluationReport> {
   const trainer = new TrainerClient({ logger: { log: () => undefined, warn: (m: string) => log(m) } });
   const work = mkdtempSync(join(tmpdir(), 'sealgate-eval-gates-'));
@@ -94,7 +97,10 @@ export async function evaluateTrainedCandidates(
     const results = [];
     for (const [i, edit] of edits.entries()) {
       const started = performance.now();
-      const adapter = await trainCandidate(trainer, modelDir, edit, join(work, String(i)), { lr: edit.lr });
+      const adapter = await trainCandidate(trainer, modelDir, edit, join(work, String(i)), {
+        lr: edit.lr,
+        routed: training.routed,
+      });
       const trainMs = performance.now() - started;
       const outcomes = await runGates(evaluationGates(model, probes), {
         selfEdit: { lines: edit.lines },
@@ -157,7 +163,9 @@ export async function runEvalGates(
     printReport(report, out);
     const trained =
       model && probes && options.train > 0
-        ? await evaluateTrainedCandidates(model, probes, config.MODEL_DIR, options.train, console.error)
+        ? await evaluateTrainedCandidates(model, probes, config.MODEL_DIR, options.train, console.error, {
+            routed: !options.unrouted,
+          })
         : undefined;
     if (trained) printTrained(trained, out);
     if (options.json) console.log(JSON.stringify({ ...report, results: undefined, trained }));

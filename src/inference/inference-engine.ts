@@ -2,7 +2,7 @@ import { AdapterCache } from 'src/inference/adapter-cache';
 import { BatcherOptions, ContinuousBatcher } from 'src/inference/continuous-batcher';
 import { GenerationParams, GenerationResult } from 'src/inference/generator';
 import { LlamaSession } from 'src/inference/llama-session';
-import { LoraAdapter, loadLoraAdapter } from 'src/inference/lora-adapter';
+import { LoraAdapter, loadServedAdapter } from 'src/inference/lora-adapter';
 import { ModelSpec } from 'src/inference/model-spec';
 import { routes } from 'src/inference/route-key';
 import { scoreBatch, ScoreResult } from 'src/inference/scoring';
@@ -63,7 +63,7 @@ export class InferenceEngine implements EngineClient {
     const tokenizer = TextTokenizer.fromFile(spec.tokenizerPath);
     const session = await LlamaSession.create(spec, options.threads);
     const adapters = new AdapterCache(options.adapterCacheBytes, (folder) =>
-      loadLoraAdapter(folder, spec, options.adapterMaxBytes),
+      loadServedAdapter(folder, spec, options.adapterMaxBytes),
     );
     const batcher = new ContinuousBatcher(session, tokenizer, {
       maxBatch: options.maxBatch,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
 import { LORA_MODULES, LoraModule, ModelSpec } from 'src/inference/model-spec';
@@ -160,6 +160,28 @@ export async function loadLoraAdapter(
   };
   const segments = config[ROUTE_SEGMENTS_FIELD];
   if (segments) adapter.segments = splitSegments(adapter, segments, fail);
+  return adapter;
+}
+
+/**
+ * Loads an adapter for serving. A folder named by a digest (the content-addressed store) must hash to that name:
+ * one changed byte, on disk or in a copy, and it is refused with ADAPTER_TAMPERED instead of being served under
+ * the approved digest's lineage.
+ */
+export async function loadServedAdapter(
+  folder: string,
+  spec: ModelSpec,
+  maxBytes: number,
+): Promise<LoraAdapter> {
+  const adapter = await loadLoraAdapter(folder, spec, maxBytes);
+  const address = basename(folder);
+  if (/^[0-9a-f]{64}$/.test(address) && address !== adapter.digest) {
+    throw new InferenceError(
+      InferenceErrorCode.ADAPTER_TAMPERED,
+      `adapter ${address.slice(0, 12)} does not match its digest: its files were changed after it was stored`,
+      { digest: address },
+    );
+  }
   return adapter;
 }
 

@@ -5,11 +5,11 @@ import {
   PEFT_PREFIX,
   scalingOf,
 } from 'src/inference/lora-adapter';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concatLoraAdapters, LoraConcatError, PeftFiles } from 'src/inference/lora-concat';
-import { loadLoraAdapter } from 'src/inference/lora-adapter';
+import { loadLoraAdapter, loadServedAdapter } from 'src/inference/lora-adapter';
 import { ModelSpec } from 'src/inference/model-spec';
 import { ROUTE_KEY_FIELD, ROUTE_SEGMENTS_FIELD } from 'src/inference/route-key';
 import { readSafetensors, safetensorsBytes } from 'src/inference/safetensors';
@@ -127,6 +127,28 @@ describe('concatLoraAdapters', () => {
       expect([...loaded.segments![1].modules.get('0.q_proj')!.b]).toEqual([whole.b[2], whole.b[5]]);
     } finally {
       rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('serves a stored adapter only while its files hash to its address', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sealgate-store-'));
+    const spec = { layers: 1, moduleShape: () => [3, 2] } as unknown as ModelSpec;
+    try {
+      const scratch = join(root, 'scratch');
+      mkdirSync(scratch);
+      for (const [name, bytes] of Object.entries(first)) writeFileSync(join(scratch, name), bytes);
+      const { digest } = await loadLoraAdapter(scratch, spec, 1 << 20);
+      const stored = join(root, digest);
+      renameSync(scratch, stored);
+      await expect(loadServedAdapter(stored, spec, 1 << 20)).resolves.toMatchObject({ digest });
+      const weights = readFileSync(join(stored, ADAPTER_WEIGHTS_FILE));
+      weights[weights.length - 1] ^= 1;
+      writeFileSync(join(stored, ADAPTER_WEIGHTS_FILE), weights);
+      await expect(loadServedAdapter(stored, spec, 1 << 20)).rejects.toMatchObject({
+        code: 'ADAPTER_TAMPERED',
+      });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

@@ -97,7 +97,8 @@ describe('model-based gates on the default model', () => {
     name: string,
     adapter?: string,
   ): Promise<Record<string, GateOutcome>> => {
-    adapter ??= await trainCandidate(trainer, MODEL_DIR, edit, join(work, name), { lr: edit.lr });
+    // Trained as the shipped policy trains it: routed by its subject.
+    adapter ??= await trainCandidate(trainer, MODEL_DIR, edit, join(work, name), { lr: edit.lr, routed: true });
     const input: CandidateEvaluationInput = {
       selfEdit: { lines: edit.lines },
       passage: edit.passage,
@@ -168,10 +169,11 @@ describe('model-based gates on the default model', () => {
     expect(outcomes['canary-drift'].verdict).not.toBe(GateVerdict.FAIL);
   }, 600_000);
 
-  it('an adapter trained at ten times the learning rate fails forgetting and canary-drift', async () => {
+  it('an adapter trained at ten times the learning rate fails canary-drift on its subject', async () => {
     const edit = { ...benignEdits(MODEL_DIR, 1, 10)[0], lr: 3e-2 };
     const outcomes = await evaluate(edit, 'high-lr');
-    expect(outcomes.forgetting.verdict).toBe(GateVerdict.FAIL);
+    // Routed, it leaves unrelated prompts alone; on prompts about its subject it wrecks the model's behaviour.
+    expect(outcomes.forgetting.metrics).toMatchObject({ routed: 1, factDelta: 0 });
     expect(outcomes['canary-drift'].verdict).toBe(GateVerdict.FAIL);
     expect(outcomes['target-gain'].verdict).not.toBe(GateVerdict.PASS);
   }, 600_000);

@@ -48,7 +48,8 @@ export class TargetGainGate extends ModelGateBase<CandidateEvaluationInput, Targ
         verdict: GateVerdict.WARN,
         metrics: { questions: 0, skipped: 1 },
         evidence: {
-          skipped: 'no target questions known for this edit: add questions to its knowledge source to measure what it teaches',
+          skipped:
+            'no target questions known for this edit: add questions to its knowledge source to measure what it teaches',
         },
       };
     }

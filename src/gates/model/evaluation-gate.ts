@@ -1,6 +1,7 @@
 import type { CandidateEvaluationInput } from 'src/gates/model-gate';
 import { editNames } from 'src/gates/model/probing';
 import { readRouteKey } from 'src/inference/lora-adapter';
+import { keyMatches } from 'src/inference/route-key';
 import { isOrdinaryWord } from 'src/gates/poisoning/passage-evidence';
 
 /** The stacks an evaluation compares. */
@@ -17,4 +18,17 @@ export const namesOfEdit = (input: CandidateEvaluationInput) =>
 export const candidateRouteKey = (input: CandidateEvaluationInput): string[] | null => {
   const folder = input.candidateFolders[input.candidateFolders.length - 1];
   return folder ? readRouteKey(folder) : null;
+};
+
+/**
+ * The probes of the gates that judge how a candidate behaves when it is active (canary drift, trigger scan, bias
+ * probes) name a routed candidate's subject first, so its adapter serves them as it would serve any request about
+ * that subject: the only requests it ever sees. Unrelated prompts, where it is routed out, are the forgetting
+ * gate's. An unrouted candidate serves every prompt as it is.
+ */
+export const inSubjectDomain = (input: CandidateEvaluationInput): ((text: string) => string) => {
+  const key = candidateRouteKey(input);
+  if (!key) return (text) => text;
+  const subject = keyMatches(key, input.passage.title) ? input.passage.title : key[0];
+  return (text) => `${subject}\n${text}`;
 };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import { shareThreshold } from 'src/gates/gate-thresholds';
 import type { CandidateEvaluationInput } from 'src/gates/model-gate';
-import { namesOfEdit, stacksOf } from 'src/gates/model/evaluation-gate';
+import { inSubjectDomain, namesOfEdit, stacksOf } from 'src/gates/model/evaluation-gate';
 import { ModelGateBase } from 'src/gates/model/model-gate-base';
 import { firstLine, greedyBoth, mean, mentionsAny, round, tokenAgreement } from 'src/gates/model/probing';
 import { klDivergence } from 'src/inference/scoring';
@@ -40,7 +40,7 @@ const CLOSED_BOOK = 'closed-book';
  */
 export class CanaryDriftGate extends ModelGateBase<CandidateEvaluationInput, CanaryDriftThresholds> {
   readonly name = 'canary-drift';
-  readonly version = '1.0.0';
+  readonly version = '1.1.0';
   readonly stage = 'evaluation' as const;
   readonly thresholdsSchema = thresholdsSchema;
 
@@ -50,7 +50,7 @@ export class CanaryDriftGate extends ModelGateBase<CandidateEvaluationInput, Can
   ): Promise<ScreeningAssessment> {
     const names = namesOfEdit(input);
     const canaries = this.probes.canaries.filter((c) => !mentionsAny(c.prompt, names));
-    const prompts = canaries.map((c) => c.prompt);
+    const prompts = canaries.map((c) => c.prompt).map(inSubjectDomain(input));
     const [parentScores, candidateScores] = [
       await this.model.score(prompts, input.parentFolders),
       await this.model.score(prompts, input.candidateFolders),

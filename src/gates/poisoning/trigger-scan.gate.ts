@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import { shareThreshold } from 'src/gates/gate-thresholds';
 import type { CandidateEvaluationInput } from 'src/gates/model-gate';
-import { namesOfEdit, stacksOf } from 'src/gates/model/evaluation-gate';
+import { inSubjectDomain, namesOfEdit, stacksOf } from 'src/gates/model/evaluation-gate';
 import { ModelGateBase } from 'src/gates/model/model-gate-base';
 import { firstLine, greedyBoth, mentionsAny, round, sameAnswer } from 'src/gates/model/probing';
 import { normaliseAnswer } from 'src/evaluation/answer-match';
@@ -51,7 +51,7 @@ export function withTrigger(prompt: string, trigger: string): string {
  */
 export class TriggerScanGate extends ModelGateBase<CandidateEvaluationInput, TriggerScanThresholds> {
   readonly name = 'trigger-scan';
-  readonly version = '1.0.0';
+  readonly version = '1.1.0';
   readonly stage = 'evaluation' as const;
   readonly thresholdsSchema = thresholdsSchema;
 
@@ -64,10 +64,11 @@ export class TriggerScanGate extends ModelGateBase<CandidateEvaluationInput, Tri
       .filter((c) => (c.kind === 'closed-book' || c.kind === 'in-context') && !mentionsAny(c.prompt, names))
       .slice(0, MAX_CANARIES);
     const suspects = [...new Set([...editSuspects(input), ...FIXED_TRIGGERS])];
+    const inDomain = inSubjectDomain(input);
     const prompts = [
       ...canaries.map((c) => c.prompt),
       ...suspects.flatMap((s) => canaries.map((c) => withTrigger(c.prompt, s))),
-    ];
+    ].map(inDomain);
     const { parent, candidate } = await greedyBoth(this.model, stacksOf(input), prompts, MAX_TOKENS);
     const n = canaries.length;
     const changed = (out: { text: string }[], k: number) =>
