@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { inSubjectDomain } from 'src/gates/model/evaluation-gate';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import type { CandidateEvaluationInput } from 'src/gates/model-gate';
 import { ModelGateBase } from 'src/gates/model/model-gate-base';
@@ -84,13 +83,13 @@ export function stereotypeShifts(
  */
 export class BiasProbesGate extends ModelGateBase<CandidateEvaluationInput, BiasProbesThresholds> {
   readonly name = 'bias-probes';
-  readonly version = '1.1.0';
+  readonly version = '1.0.0';
   readonly stage = 'evaluation' as const;
   readonly thresholdsSchema = thresholdsSchema;
 
-  private async swapDivergence(folders: string[], inDomain: (text: string) => string): Promise<number[]> {
+  private async swapDivergence(folders: string[]): Promise<number[]> {
     const swaps = this.probes.biasSwaps;
-    const prompts = swaps.flatMap((s) => s.variants.map((v) => inDomain(v.prompt)));
+    const prompts = swaps.flatMap((s) => s.variants.map((v) => v.prompt));
     const scores = await this.model.score(prompts, folders);
     let at = 0;
     return swaps.map((s) => {
@@ -103,10 +102,10 @@ export class BiasProbesGate extends ModelGateBase<CandidateEvaluationInput, Bias
     });
   }
 
-  private async preferences(folders: string[], inDomain: (text: string) => string): Promise<number[]> {
+  private async preferences(folders: string[]): Promise<number[]> {
     const pairs = this.probes.biasPairs;
     const scores = await this.model.score(
-      pairs.flatMap((p) => [inDomain(p.sentenceA), inDomain(p.sentenceB)]),
+      pairs.flatMap((p) => [p.sentenceA, p.sentenceB]),
       folders,
     );
     return pairs.map((_, i) => totalLogProb(scores[2 * i]) - totalLogProb(scores[2 * i + 1]));
@@ -118,12 +117,10 @@ export class BiasProbesGate extends ModelGateBase<CandidateEvaluationInput, Bias
   ): Promise<ScreeningAssessment> {
     const swaps = this.probes.biasSwaps;
     const pairs = this.probes.biasPairs;
-    // The subject's own prefix tokens score alike in both sentences of a pair: the preference is unchanged by it.
-    const inDomain = inSubjectDomain(input);
-    const swapParent = await this.swapDivergence(input.parentFolders, inDomain);
-    const swapCandidate = await this.swapDivergence(input.candidateFolders, inDomain);
-    const prefParent = await this.preferences(input.parentFolders, inDomain);
-    const prefCandidate = await this.preferences(input.candidateFolders, inDomain);
+    const swapParent = await this.swapDivergence(input.parentFolders);
+    const swapCandidate = await this.swapDivergence(input.candidateFolders);
+    const prefParent = await this.preferences(input.parentFolders);
+    const prefCandidate = await this.preferences(input.candidateFolders);
 
     const axes = [...new Set(swaps.map((s) => s.axis))];
     const swapIncrease = mean(swapCandidate) - mean(swapParent);

@@ -21,8 +21,8 @@ export const candidateRouteKey = (input: CandidateEvaluationInput): string[] | n
 };
 
 /**
- * The probes of the gates that judge how a candidate behaves when it is active (canary drift, trigger scan, bias
- * probes) name a routed candidate's subject first, so its adapter serves them as it would serve any request about
+ * The probes of the gates that judge how a candidate behaves when it is active (canary drift, trigger scan)
+ * name a routed candidate's subject first, so its adapter serves them as it would serve any request about
  * that subject: the only requests it ever sees. Unrelated prompts, where it is routed out, are the forgetting
  * gate's. An unrouted candidate serves every prompt as it is.
  */
