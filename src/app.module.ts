@@ -95,7 +95,7 @@ export class AppModule {
                 driver: ApolloDriver,
                 inject: [PrincipalsService],
                 useFactory: (principals: PrincipalsService) =>
-                  graphqlOptions((token) => principals.authenticate(token)),
+                  graphqlOptions(config, (token) => principals.authenticate(token)),
               }),
             ]
           : []),

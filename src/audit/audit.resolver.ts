@@ -7,6 +7,7 @@ import { Action, Subject } from 'src/auth/policy';
 import { AuditChainVerificationModel, AuditEventModel } from 'src/audit/audit.model';
 import { AuditService } from 'src/audit/audit.service';
 import { BoundedIntPipe } from 'src/common/bounded-int.pipe';
+import { MAX_PAGE_SIZE } from 'src/common/pagination.args';
 
 @Resolver(() => AuditEventModel)
 export class AuditResolver {
@@ -27,7 +28,7 @@ export class AuditResolver {
       new BoundedIntPipe('afterSeq', 0, Number.MAX_SAFE_INTEGER),
     )
     afterSeq: number,
-    @Args('limit', { type: () => Int, defaultValue: 100 }, new BoundedIntPipe('limit', 1, 500))
+    @Args('limit', { type: () => Int, defaultValue: 100 }, new BoundedIntPipe('limit', 1, MAX_PAGE_SIZE))
     limit: number,
     @Args('subjectType', { nullable: true }) subjectType?: string,
     @Args('subjectId', { type: () => ID, nullable: true }) subjectId?: string,
@@ -37,8 +38,10 @@ export class AuditResolver {
     );
   }
 
+  // Reads the whole log: priced like a large page, so one operation cannot ask for it many times over.
   @Query(() => AuditChainVerificationModel, {
     description: 'Recomputes every hash and link of the audit log.',
+    complexity: 100,
   })
   @CheckPolicy(Action.verify, Subject.AuditEvent)
   @AuditedCall('audit.verified')

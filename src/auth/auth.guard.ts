@@ -1,11 +1,35 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
+import { GraphQLResolveInfo, Kind, SelectionSetNode } from 'graphql';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthError, AuthErrorCode } from 'src/auth/auth.errors';
 import { AUDITED_KEY, POLICY_KEY, PUBLIC_KEY, RequiredPolicy } from 'src/auth/auth.decorators';
 import { PrincipalsService } from 'src/auth/principals.service';
-import { requestIdOf, requestOf } from 'src/common/request-of';
+import { AppRequest, requestIdOf, requestOf } from 'src/common/request-of';
+
+/**
+ * The root fields a GraphQL operation asks for, each name once, with how many times it was asked (aliases and
+ * fragments included).
+ */
+export function rootFieldsOf(
+  info: Pick<GraphQLResolveInfo, 'operation' | 'fragments'>,
+): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const visited = new Set<string>();
+  const walk = (set: SelectionSetNode | undefined) => {
+    for (const sel of set?.selections ?? []) {
+      if (sel.kind === Kind.FIELD) counts[sel.name.value] = (counts[sel.name.value] ?? 0) + 1;
+      else if (sel.kind === Kind.INLINE_FRAGMENT) walk(sel.selectionSet);
+      else if (!visited.has(sel.name.value)) {
+        visited.add(sel.name.value);
+        walk(info.fragments[sel.name.value]?.selectionSet);
+      }
+    }
+  };
+  walk(info.operation.selectionSet);
+  return counts;
+}
 
 /**
  * Authenticates the bearer API key and checks the handler's policy against the caller's CASL ability.
@@ -13,6 +37,9 @@ import { requestIdOf, requestOf } from 'src/common/request-of';
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  /** Each denied request's one audit record (a GraphQL request reaches the guard once per field). */
+  private readonly denials = new WeakMap<AppRequest, Promise<unknown>>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly principals: PrincipalsService,
@@ -38,11 +65,23 @@ export class AuthGuard implements CanActivate {
     const operation = this.operationName(context);
     const policy = this.reflector.get<RequiredPolicy | undefined>(POLICY_KEY, context.getHandler());
     if (!policy || !auth.ability.can(policy.action, policy.subject)) {
-      await this.audit.record(auth.actor, {
-        action: 'access.denied',
-        subjectType: policy?.subject ?? 'Operation',
-        after: { operation, action: policy?.action ?? null, role: auth.principal.role },
-      });
+      // One event per request: an operation that asks for a denied field under many aliases is audited once,
+      // and each denied field waits for that one record, so the answer never goes out before it.
+      let denial = this.denials.get(req);
+      if (!denial) {
+        denial = this.audit.record(auth.actor, {
+          action: 'access.denied',
+          subjectType: policy?.subject ?? 'Operation',
+          after: {
+            operation,
+            action: policy?.action ?? null,
+            role: auth.principal.role,
+            fields: this.requestedFields(context, operation),
+          },
+        });
+        this.denials.set(req, denial);
+      }
+      await denial;
       throw policy
         ? new AuthError(
             AuthErrorCode.ACCESS_DENIED,
@@ -59,6 +98,12 @@ export class AuthGuard implements CanActivate {
       });
     }
     return true;
+  }
+
+  /** What the request asked for: a GraphQL operation's root fields and their counts, else the one handler. */
+  private requestedFields(context: ExecutionContext, operation: string): Record<string, number> {
+    if (context.getType<string>() !== 'graphql') return { [operation]: 1 };
+    return rootFieldsOf(GqlExecutionContext.create(context).getInfo<GraphQLResolveInfo>());
   }
 
   private operationName(context: ExecutionContext): string {

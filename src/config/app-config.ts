@@ -36,6 +36,7 @@ export const appConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   GRAPHQL_MAX_DEPTH: intFromEnv(8, 2, 64),
   GRAPHQL_MAX_COMPLEXITY: intFromEnv(2000, 10, 1_000_000),
+  GRAPHQL_MAX_FIELDS: intFromEnv(500, 10, 100_000),
   REQUEST_BODY_LIMIT_KB: intFromEnv(256, 1, 65536),
   AUDIT_VERIFY_EVERY_MINUTES: intFromEnv(60, 0, 10080),
   SHUTDOWN_GRACE_SECONDS: intFromEnv(30, 1, 3600),

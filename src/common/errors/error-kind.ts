@@ -6,6 +6,8 @@ export enum ErrorKind {
   NOT_FOUND = 'NOT_FOUND',
   CONFLICT = 'CONFLICT',
   PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  /** A body in a charset or content encoding the gateway does not read. */
+  UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
   QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
   /** A rate, concurrency or capacity limit; the details say which and when to retry. */
   TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
@@ -21,6 +23,7 @@ export const httpStatusOf: Record<ErrorKind, number> = {
   [ErrorKind.NOT_FOUND]: 404,
   [ErrorKind.CONFLICT]: 409,
   [ErrorKind.PAYLOAD_TOO_LARGE]: 413,
+  [ErrorKind.UNSUPPORTED_MEDIA_TYPE]: 415,
   [ErrorKind.QUERY_TOO_COMPLEX]: 400,
   [ErrorKind.TOO_MANY_REQUESTS]: 429,
   [ErrorKind.UNAVAILABLE]: 503,

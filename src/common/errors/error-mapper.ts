@@ -19,20 +19,75 @@ const kindByStatus: Record<number, ErrorKind> = {
   404: ErrorKind.NOT_FOUND,
   409: ErrorKind.CONFLICT,
   413: ErrorKind.PAYLOAD_TOO_LARGE,
+  415: ErrorKind.UNSUPPORTED_MEDIA_TYPE,
   429: ErrorKind.TOO_MANY_REQUESTS,
   503: ErrorKind.UNAVAILABLE,
 };
 
-/** Body-parser errors carry `type` and `status` but are not HttpExceptions. */
-interface BodyParserError {
-  type: string;
-  status: number;
-  limit?: number;
-}
 const isDomainError = (err: unknown): err is DomainError<string> => err instanceof DomainError;
 
-function isBodyParserError(err: unknown): err is BodyParserError {
-  return typeof err === 'object' && err !== null && 'type' in err && 'status' in err;
+/**
+ * Errors from reading a request body (body-parser, raw-body, zlib through http-errors): a 4xx `status`, `expose`
+ * set because the fault is the client's, and usually a `type` (none for a corrupt compressed body).
+ */
+interface BodyReadError {
+  status: number;
+  type?: string;
+  limit?: number;
+  charset?: string;
+  encoding?: string;
+}
+
+function isBodyReadError(err: unknown): err is BodyReadError {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    'status' in err &&
+    typeof err.status === 'number' &&
+    'expose' in err &&
+    err.expose === true
+  );
+}
+
+/** A client-supplied name echoed in a message, kept short. */
+const quoted = (value: string | undefined) => JSON.stringify((value ?? '').slice(0, 40));
+
+function bodyReadClientError(err: BodyReadError): ClientError | undefined {
+  switch (err.type ?? '') {
+    case 'entity.too.large':
+      return {
+        kind: ErrorKind.PAYLOAD_TOO_LARGE,
+        reason: 'REQUEST_TOO_LARGE',
+        message: `Request body exceeds the limit of ${err.limit ?? '?'} bytes`,
+      };
+    case 'entity.parse.failed':
+      return {
+        kind: ErrorKind.BAD_USER_INPUT,
+        reason: 'MALFORMED_JSON',
+        message: 'Request body is not valid JSON',
+      };
+    case 'charset.unsupported':
+      return {
+        kind: ErrorKind.UNSUPPORTED_MEDIA_TYPE,
+        reason: 'UNSUPPORTED_CHARSET',
+        message: `Request body charset ${quoted(err.charset)} is not supported; send UTF-8`,
+      };
+    case 'encoding.unsupported':
+      return {
+        kind: ErrorKind.UNSUPPORTED_MEDIA_TYPE,
+        reason: 'UNSUPPORTED_CONTENT_ENCODING',
+        message: `Content-Encoding ${quoted(err.encoding)} is not supported; send identity, gzip, deflate or br`,
+      };
+    default: {
+      const kind = kindByStatus[err.status];
+      if (!kind) return undefined;
+      return {
+        kind,
+        reason: 'UNREADABLE_BODY',
+        message: 'Request body could not be read (corrupt compressed data or an interrupted upload)',
+      };
+    }
+  }
 }
 
 /**
@@ -67,23 +122,6 @@ export function toClientError(err: unknown): ClientError | undefined {
     }
     return { kind, reason: kind, message: String(messages) };
   }
-  if (isBodyParserError(err)) {
-    if (err.type === 'entity.too.large') {
-      return {
-        kind: ErrorKind.PAYLOAD_TOO_LARGE,
-        reason: 'REQUEST_TOO_LARGE',
-        message: `Request body exceeds the limit of ${err.limit ?? '?'} bytes`,
-      };
-    }
-    if (err.type === 'entity.parse.failed') {
-      return {
-        kind: ErrorKind.BAD_USER_INPUT,
-        reason: 'MALFORMED_JSON',
-        message: 'Request body is not valid JSON',
-      };
-    }
-    const kind = kindByStatus[err.status];
-    if (kind) return { kind, reason: err.type, message: `Request rejected: ${err.type}` };
-  }
+  if (isBodyReadError(err)) return bodyReadClientError(err);
   return undefined;
 }

@@ -1,7 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
-import { GraphQLFormattedError } from 'graphql';
+import {
+  execute,
+  ExecutionArgs,
+  ExecutionResult,
+  GraphQLError,
+  GraphQLFormattedError,
+  subscribe,
+} from 'graphql';
 import type { Context } from 'graphql-ws';
+import { ErrorKind } from 'src/common/errors/error-kind';
+import { subscriptionsOverHttpRefused } from 'src/common/graphql/http-subscriptions.plugin';
+import { operationLimitError, QueryLimits } from 'src/common/graphql/query-limits.plugin';
 
 /** Checks an API key when a WebSocket connection opens; rejects (throws) for a key that is not valid. */
 export type ConnectionAuthenticator = (token: string) => Promise<unknown>;
@@ -17,12 +27,38 @@ const bearer = (params: Record<string, unknown> | undefined): string | undefined
 };
 
 /**
+ * Apollo refuses some malformed requests (a persisted-query hash that does not match the query, an unknown
+ * persisted-query version) with a 4xx status but no code, which would otherwise read INTERNAL_SERVER_ERROR.
+ */
+const isMalformedRequest = (error: unknown): boolean => {
+  if (!(error instanceof GraphQLError) || error.extensions.code !== undefined) return false;
+  const status = (error.extensions.http as { status?: number } | undefined)?.status;
+  return status !== undefined && status >= 400 && status < 500;
+};
+
+/** graphql-ws runs operations itself, unseen by Apollo's plugins: the same limits apply before they run. */
+const withinLimits =
+  <R>(run: (args: ExecutionArgs) => R, limits: QueryLimits) =>
+  (args: ExecutionArgs): R | ExecutionResult => {
+    const error = operationLimitError(limits, {
+      schema: args.schema,
+      document: args.document,
+      operationName: args.operationName,
+      variables: args.variableValues,
+    });
+    return error ? { errors: [error] } : run(args);
+  };
+
+/**
  * Code-first schema, built in memory and sorted; `schema.graphql` is the committed copy checked for drift.
  * Subscriptions speak graphql-ws on the same path: the client sends `{ authorization: "Bearer sg_..." }` as
  * connection_init payload, the key is checked there (a bad one closes the socket with 4403), and each operation
  * on the socket then passes AuthGuard like any HTTP request, so a key revoked mid-connection stops working.
  */
-export function graphqlOptions(authenticate?: ConnectionAuthenticator): ApolloDriverConfig {
+export function graphqlOptions(
+  limits: QueryLimits,
+  authenticate?: ConnectionAuthenticator,
+): ApolloDriverConfig {
   return {
     driver: ApolloDriver,
     path: '/graphql',
@@ -46,17 +82,24 @@ export function graphqlOptions(authenticate?: ConnectionAuthenticator): ApolloDr
           return true;
         },
       },
+      // Nest hands these to graphql-ws (GqlSubscriptionServiceOptions), though SubscriptionConfig omits them.
+      ...({ execute: withinLimits(execute, limits), subscribe: withinLimits(subscribe, limits) } as object),
     },
     // Over HTTP the request is Express's; over a socket, a request-like object with the connection's header.
     context: (ctx: { req?: unknown; res?: unknown; extra?: SocketExtra }) =>
       ctx.req
         ? { req: ctx.req, res: ctx.res }
         : { req: { id: randomUUID(), headers: { authorization: ctx.extra?.authorization } } },
+    plugins: [subscriptionsOverHttpRefused],
     // Errors raised by Apollo itself (parse, validation) keep their code but never carry internals.
-    formatError: (formatted: GraphQLFormattedError): GraphQLFormattedError => {
+    formatError: (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
       const extensions = { ...formatted.extensions };
       delete extensions.stacktrace;
       delete extensions.exception;
+      if (extensions.code === ErrorKind.INTERNAL_SERVER_ERROR && isMalformedRequest(error)) {
+        extensions.code = ErrorKind.BAD_USER_INPUT;
+        extensions.reason = 'MALFORMED_REQUEST';
+      }
       return { ...formatted, extensions };
     },
   };

@@ -13,6 +13,7 @@ const openAiType: Record<ErrorKind, string> = {
   [ErrorKind.NOT_FOUND]: 'not_found_error',
   [ErrorKind.CONFLICT]: 'invalid_request_error',
   [ErrorKind.PAYLOAD_TOO_LARGE]: 'invalid_request_error',
+  [ErrorKind.UNSUPPORTED_MEDIA_TYPE]: 'invalid_request_error',
   [ErrorKind.QUERY_TOO_COMPLEX]: 'invalid_request_error',
   [ErrorKind.TOO_MANY_REQUESTS]: 'rate_limit_error',
   [ErrorKind.UNAVAILABLE]: 'server_error',
