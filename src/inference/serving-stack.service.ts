@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { ChannelsService } from 'src/channels/channels.service';
 import { CommonError, CommonErrorCode } from 'src/common/errors/domain-error';
 import { AdapterStore } from 'src/inference/adapter-store';
+import { AdapterStatus } from 'src/lineage/adapter-status';
 import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
 
 /** What a request is served by: a channel's head, or one pinned adapter version, with its stack below it. */
@@ -13,6 +14,8 @@ export interface ServingStack {
   headAdapterId: string | null;
   /** Adapter folders, base first. */
   folders: string[];
+  /** The versions of those folders, base first: what product serving checks before it serves them. */
+  versions: { id: string; status: AdapterStatus; applied: boolean }[];
 }
 
 export interface ServingTarget {
@@ -43,31 +46,34 @@ export class ServingStackService {
       return {
         channel: channel.name,
         headAdapterId: channel.headAdapterId,
-        folders: await this.stackOf(channel.headAdapterId),
+        ...(await this.stackOf(channel.headAdapterId)),
       };
     }
     if (target.adapterVersionId) {
       return {
         channel: null,
         headAdapterId: target.adapterVersionId,
-        folders: await this.stackOf(target.adapterVersionId),
+        ...(await this.stackOf(target.adapterVersionId)),
       };
     }
-    return { channel: null, headAdapterId: null, folders: [] };
+    return { channel: null, headAdapterId: null, folders: [], versions: [] };
   }
 
-  /** The folders of `headId` and its parents, base first. */
-  private async stackOf(headId: string | null): Promise<string[]> {
+  /** The folders and versions of `headId` and its parents, base first. */
+  private async stackOf(headId: string | null): Promise<Pick<ServingStack, 'folders' | 'versions'>> {
     const repo = this.dataSource.getRepository(AdapterVersionEntity);
-    const digests: string[] = [];
+    const chain: AdapterVersionEntity[] = [];
     for (let id = headId; id;) {
       const version = await repo.findOneBy({ id });
       if (!version) throw CommonError.notFound('AdapterVersion', id);
-      digests.unshift(version.digest);
-      if (digests.length > MAX_STACK_DEPTH)
+      chain.unshift(version);
+      if (chain.length > MAX_STACK_DEPTH)
         throw new Error(`adapter ${headId}: parent chain deeper than ${MAX_STACK_DEPTH}`);
       id = version.parentId;
     }
-    return digests.map((d) => this.store.folderOf(d));
+    return {
+      folders: chain.map((v) => this.store.folderOf(v.digest)),
+      versions: chain.map((v) => ({ id: v.id, status: v.status, applied: v.appliedAt !== null })),
+    };
   }
 }

@@ -12,6 +12,11 @@ export enum ServingErrorCode {
   MODEL_NOT_FOUND = 'MODEL_NOT_FOUND',
   /** A request body the OpenAI-compatible API cannot serve (unknown role, wrong type, ...). */
   REQUEST_INVALID = 'REQUEST_INVALID',
+  /**
+   * `model` names an adapter version that was never approved and applied (a candidate, or one its gates
+   * discarded), or a channel whose stack holds one: only what the approval workflow let through is served.
+   */
+  ADAPTER_NOT_SERVABLE = 'ADAPTER_NOT_SERVABLE',
 }
 
 /**
@@ -24,4 +29,5 @@ export class ServingError extends defineDomainError<ServingErrorCode>('ServingEr
   [ServingErrorCode.TOO_MANY_STREAMS]: ErrorKind.TOO_MANY_REQUESTS,
   [ServingErrorCode.MODEL_NOT_FOUND]: ErrorKind.NOT_FOUND,
   [ServingErrorCode.REQUEST_INVALID]: ErrorKind.BAD_USER_INPUT,
+  [ServingErrorCode.ADAPTER_NOT_SERVABLE]: ErrorKind.FORBIDDEN,
 }) {}

@@ -7,11 +7,31 @@ import { ErrorKind } from 'src/common/errors/error-kind';
 import { GenerationParams } from 'src/inference/generator';
 import { ModelService, ServedResult } from 'src/inference/model.service';
 import { ServingStack, ServingStackService, ServingTarget } from 'src/inference/serving-stack.service';
+import { AdapterStatus } from 'src/lineage/adapter-status';
 import { MetricsService } from 'src/observability/metrics.service';
 import { KeyLimitsService } from 'src/serving/key-limits.service';
 import { ServingError, ServingErrorCode } from 'src/serving/serving.errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Product traffic is served only what the approval workflow let through: a channel's stack is applied version by
+ * version, and a pinned version (with everything under it) was applied once (it may have been rolled back or
+ * carried on by a revert since). A candidate, or a version its gates discarded, never is.
+ */
+export function servable(stack: ServingStack): ServingStack {
+  const refused = stack.versions.find((v) =>
+    stack.channel === null ? !v.applied : v.status !== AdapterStatus.APPLIED,
+  );
+  if (refused) {
+    throw new ServingError(
+      ServingErrorCode.ADAPTER_NOT_SERVABLE,
+      `adapter version ${refused.id} is ${refused.status}: only adapters approved and applied to a channel are served`,
+      { adapterVersionId: refused.id, status: refused.status },
+    );
+  }
+  return stack;
+}
 
 /** An OpenAI `model` name: an adapter version id, else a channel name. */
 export const targetOfModel = (model: string): ServingTarget =>
@@ -163,7 +183,7 @@ export class ServingService {
   private async resolve(target: ServingTarget): Promise<ServingStack> {
     const model = target.adapterVersionId ?? target.channel ?? 'base';
     try {
-      return await this.stacks.resolve(target);
+      return servable(await this.stacks.resolve(target));
     } catch (err) {
       if (err instanceof DomainError && err.kind === ErrorKind.NOT_FOUND) {
         throw new ServingError(

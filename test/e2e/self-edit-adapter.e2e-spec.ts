@@ -104,7 +104,7 @@ describe('a self-edit adapter teaches the served model an unseen passage', () =>
       ...INNER_UPDATE,
     });
 
-    // The adapter enters the store and lineage as a candidate version of a channel.
+    // The adapter enters the store and lineage as a version of a channel, applied (only those are served).
     const { digest } = await loadLoraAdapter(trained.adapter_dir, spec, 1 << 26);
     cpSync(trained.adapter_dir, t.get(AdapterStore).folderOf(digest), { recursive: true });
     const channel = await t.gql<{ createChannel: { id: string } }>(
@@ -118,10 +118,10 @@ describe('a self-edit adapter teaches the served model an unseen passage', () =>
       selfEditId: null,
       parentId: null,
       digest,
-      status: AdapterStatus.CANDIDATE,
+      status: AdapterStatus.APPLIED,
       training: null,
       createdAt: new Date(),
-      appliedAt: null,
+      appliedAt: new Date(),
     });
 
     const after = await Promise.all(passage.questions.map((q) => answer(q, versionId)));

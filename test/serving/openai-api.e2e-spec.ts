@@ -30,6 +30,7 @@ describe('OpenAI-compatible API, through the official openai client', () => {
   let token: string;
   let versionId: string;
   let digest: string;
+  let channelId: string;
 
   beforeAll(async () => {
     t = await TestApp.start('postgres');
@@ -40,7 +41,7 @@ describe('OpenAI-compatible API, through the official openai client', () => {
     ({ token } = await t.principal(Role.service));
     client = new OpenAI({ apiKey: token, baseURL: `${t.started.url}/v1`, maxRetries: 0 });
 
-    // A pinned adapter version, served by its id.
+    // A pinned adapter version, served by its id: one that was approved and applied (a candidate never is).
     ({ digest } = await loadLoraAdapter(join(PARITY_DIR, 'a0'), ModelSpec.load(MODEL_DIR), 1 << 24));
     cpSync(join(PARITY_DIR, 'a0'), t.get(AdapterStore).folderOf(digest), { recursive: true });
     versionId = randomUUID();
@@ -50,10 +51,11 @@ describe('OpenAI-compatible API, through the official openai client', () => {
       selfEditId: null,
       parentId: null,
       digest,
-      status: AdapterStatus.CANDIDATE,
+      status: AdapterStatus.APPLIED,
       createdAt: new Date(),
-      appliedAt: null,
+      appliedAt: new Date(),
     });
+    channelId = channel.data!.createChannel.id;
   });
   afterAll(() => t.stop());
 
@@ -111,6 +113,35 @@ describe('OpenAI-compatible API, through the official openai client', () => {
       adapter_digests: [digest],
     });
     expect(completion.choices[0].text).toBe(await graphqlGenerate('Passage:\nKelan', 8, versionId));
+  });
+
+  it('refuses a pinned version that was never approved and applied, over /v1 and GraphQL alike', async () => {
+    const versions = t.get(DataSource).getRepository(AdapterVersionEntity);
+    for (const [status, fill] of [
+      [AdapterStatus.CANDIDATE, 'c'],
+      [AdapterStatus.DISCARDED, 'd'],
+    ] as const) {
+      const id = randomUUID();
+      await versions.insert({
+        id,
+        channelId,
+        selfEditId: null,
+        parentId: null,
+        digest: fill.repeat(64),
+        status,
+        createdAt: new Date(),
+        appliedAt: null,
+      });
+      const refused = await client.completions
+        .create({ model: id, prompt: 'x', max_tokens: 1 })
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(OpenAI.PermissionDeniedError);
+      expect(refused).toMatchObject({ status: 403, code: 'ADAPTER_NOT_SERVABLE' });
+      const r = await t.gql(token, 'query($input: AnswerInput!) { answer(input: $input) { answer } }', {
+        input: { question: 'x', adapterVersionId: id },
+      });
+      expect(r.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'ADAPTER_NOT_SERVABLE' });
+    }
   });
 
   it('answers a chat with the documented template: one user message is the closed-book prompt', async () => {
