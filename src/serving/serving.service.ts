@@ -103,7 +103,8 @@ export class ServingService {
         ? await this.runWhileChecking(auth, request)
         : await this.checkThenRun(auth, request);
     } catch (err) {
-      if (err instanceof DomainError && err.kind === ErrorKind.TOO_MANY_REQUESTS) {
+      const notServable = err instanceof ServingError && err.code === ServingErrorCode.ADAPTER_NOT_SERVABLE;
+      if (err instanceof DomainError && (err.kind === ErrorKind.TOO_MANY_REQUESTS || notServable)) {
         this.metrics.servingRejected.inc({ reason: String(err.code) });
       }
       throw err;
