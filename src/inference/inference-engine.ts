@@ -1,8 +1,15 @@
+import { basename } from 'node:path';
 import { AdapterCache } from 'src/inference/adapter-cache';
 import { BatcherOptions, ContinuousBatcher } from 'src/inference/continuous-batcher';
 import { GenerationParams, GenerationResult } from 'src/inference/generator';
 import { LlamaSession } from 'src/inference/llama-session';
-import { LoraAdapter, loadServedAdapter } from 'src/inference/lora-adapter';
+import {
+  AdapterRouting,
+  LoraAdapter,
+  loadServedAdapter,
+  readRouting,
+  routesAny,
+} from 'src/inference/lora-adapter';
 import { ModelSpec } from 'src/inference/model-spec';
 import { routes } from 'src/inference/route-key';
 import { scoreBatch, ScoreResult } from 'src/inference/scoring';
@@ -58,6 +65,8 @@ export class InferenceEngine implements EngineClient {
     private readonly batcher: ContinuousBatcher,
   ) {}
 
+  private readonly routings = new Map<string, AdapterRouting>();
+
   static async create(options: EngineOptions, onStep?: StepListener): Promise<InferenceEngine> {
     const spec = ModelSpec.load(options.modelDir);
     const tokenizer = TextTokenizer.fromFile(spec.tokenizerPath);
@@ -109,13 +118,29 @@ export class InferenceEngine implements EngineClient {
     );
   }
 
+  /**
+   * The adapters of `folders` that serve `text`. Keys are read from the adapters' configs (kept by folder: a
+   * stored folder is content-addressed, so it never changes) and only the adapters that route to the text are
+   * loaded: a stack of a hundred routed edits costs an unrelated request no adapter loads.
+   */
   private async routedStack(folders: string[], text: string): Promise<LoraAdapter[]> {
-    const stack = await Promise.all(folders.map((f) => this.adapters.get(f)));
+    const active = folders.filter((f) => routesAny(this.routingOf(f), text));
+    const stack = await Promise.all(active.map((f) => this.adapters.get(f)));
     return stack.flatMap((a) => {
       if (!a.segments) return routes(a.routeKey, text) ? [a] : [];
       const active = a.segments.filter((s) => routes(s.routeKey, text));
       return active.length === a.segments.length ? [a] : active;
     });
+  }
+
+  private routingOf(folder: string): AdapterRouting {
+    let routing = this.routings.get(folder);
+    if (!routing) {
+      routing = readRouting(folder);
+      // Only a content-addressed folder keeps its routing; any other is read again next time.
+      if (/^[0-9a-f]{64}$/.test(basename(folder))) this.routings.set(folder, routing);
+    }
+    return routing;
   }
 
   load(): EngineLoad {

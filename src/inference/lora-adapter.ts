@@ -10,6 +10,7 @@ import {
   ROUTE_SEGMENTS_FIELD,
   RouteSegment,
   routeKeySchema,
+  routes,
   routeSegmentsSchema,
 } from 'src/inference/route-key';
 import { readSafetensors, SafetensorsFormatError } from 'src/inference/safetensors';
@@ -226,20 +227,34 @@ function factorKeyOfPath(path: string): string | null {
   return match ? `${match[1]}.${match[2]}` : null;
 }
 
+/** How an adapter is routed, as its config says: its key, or the keys of its parts (a concatenation). */
+export interface AdapterRouting {
+  key: string[] | null;
+  segments: (string[] | null)[] | null;
+}
+
 /**
- * The route key in an adapter folder's config, without loading its weights; null when it carries none (or the
- * config cannot be read: loading the adapter then fails with the reason).
+ * An adapter folder's routing, read from its config without loading its weights (null keys when it carries none,
+ * or when the config cannot be read: loading the adapter then fails with the reason).
  */
-export function readRouteKey(folder: string): string[] | null {
+export function readRouting(folder: string): AdapterRouting {
   try {
-    const parsed = adapterConfigSchema.safeParse(
-      JSON.parse(readFileSync(join(folder, ADAPTER_CONFIG_FILE), 'utf8')),
-    );
-    return parsed.success ? (parsed.data[ROUTE_KEY_FIELD] ?? null) : null;
+    const raw: unknown = JSON.parse(readFileSync(join(folder, ADAPTER_CONFIG_FILE), 'utf8'));
+    const parsed = adapterConfigSchema.safeParse(raw);
+    if (!parsed.success) return { key: null, segments: null };
+    const segments = parsed.data[ROUTE_SEGMENTS_FIELD]?.map((s) => s.key) ?? null;
+    return { key: parsed.data[ROUTE_KEY_FIELD] ?? null, segments };
   } catch {
-    return null;
+    return { key: null, segments: null };
   }
 }
+
+/** The route key of an adapter folder (null: it serves every prompt, or its parts are routed each on its own). */
+export const readRouteKey = (folder: string): string[] | null => readRouting(folder).key;
+
+/** Whether an adapter so routed serves `text` at all (a concatenation: whether any of its parts does). */
+export const routesAny = (routing: AdapterRouting, text: string): boolean =>
+  routing.segments ? routing.segments.some((key) => routes(key, text)) : routes(routing.key, text);
 
 /** Writes `key` into the adapter_config.json of a freshly trained adapter (before it is addressed by digest). */
 export function writeRouteKey(folder: string, key: string[]): void {

@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { sha256Hex } from 'src/common/sha256';
 import { AdapterStore } from 'src/inference/adapter-store';
-import { loadLoraAdapter, readRouteKey, writeRouteKey } from 'src/inference/lora-adapter';
-import { deriveRouteKey, routes } from 'src/inference/route-key';
+import { loadLoraAdapter, readRouting, routesAny, writeRouteKey } from 'src/inference/lora-adapter';
+import { deriveRouteKey } from 'src/inference/route-key';
 import { ModelSpec } from 'src/inference/model-spec';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
 import { TrainingPolicy } from 'src/gates/policy/channel-policy';
@@ -164,8 +164,8 @@ export class CandidateTrainer implements OnModuleDestroy {
     if (key.length === 0) return null;
     const texts = [...request.lines, `${request.passage.title}\n${request.passage.text}`];
     const parentFolders = request.parentFolders.filter((folder) => {
-      const parentKey = readRouteKey(folder);
-      return texts.some((text) => routes(parentKey, text));
+      const routing = readRouting(folder);
+      return texts.some((text) => routesAny(routing, text));
     });
     return { key, parentFolders };
   }
