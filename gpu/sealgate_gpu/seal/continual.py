@@ -55,6 +55,7 @@ INNER_UPDATES = {"seal": SEAL_INNER_UPDATE, "gateway": INNER_UPDATE}
 MILESTONES = (8, 32, 100)
 LOCALITY_TOKENS = 16
 GROUPS_PER_PASS = 32
+ROWS_PER_PASS = 256
 # The arm the shipped channel policy (policies/channels.yaml) uses.
 SHIPPED = "routed"
 
@@ -154,9 +155,18 @@ class ContinualExperiment:
             chunk = plain[at:at + 64]
             for i, ans in zip(chunk, greedy_rows(self.s.model, [rows[i] for i in chunk], tokens, eos)):
                 out[i] = ans
-        items = list(by_stack.items())
-        for at in range(0, len(items), GROUPS_PER_PASS):
-            part = items[at:at + GROUPS_PER_PASS]
+        # Pieces of at most 64 rows, packed so that a pass holds at most ROWS_PER_PASS rows (padding included):
+        # a whole run's known facts on one stack would otherwise be one pass of several hundred rows.
+        pieces = [(st, idx[k:k + 64]) for st, idx in by_stack.items() for k in range(0, len(idx), 64)]
+        passes: List[List[Tuple[Stack, List[int]]]] = []
+        for piece in pieces:
+            last = passes[-1] if passes else None
+            if last is not None and len(last) < GROUPS_PER_PASS and \
+                    (len(last) + 1) * max(len(piece[1]), *(len(i) for _, i in last)) <= ROWS_PER_PASS:
+                last.append(piece)
+            else:
+                passes.append([piece])
+        for part in passes:
             frozen = [[adapters[j] for j in st] for st, _ in part]
             with GroupedAdapters(self.s.stack, self.params.lora, [0] * len(part), frozen=frozen) as ga:
                 answers = ga.generate(self.s.model, [[rows[i] for i in idx] for _, idx in part], tokens, eos)
