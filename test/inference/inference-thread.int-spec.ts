@@ -2,15 +2,9 @@ import { join } from 'node:path';
 import { EngineOptions, EngineRow, InferenceEngine } from 'src/inference/inference-engine';
 import { InferenceThread } from 'src/inference/inference-thread';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
-import { MODEL_DIR, PARITY_DIR } from 'test/support/model-files';
+import { PARITY_DIR, TEST_ENGINE_OPTIONS } from 'test/support/model-files';
 
-const options: EngineOptions = {
-  modelDir: MODEL_DIR,
-  threads: 1,
-  maxBatch: 8,
-  adapterCacheBytes: 1 << 26,
-  adapterMaxBytes: 1 << 24,
-};
+const options: EngineOptions = TEST_ENGINE_OPTIONS;
 const greedy = (maxTokens: number) => ({ maxTokens, temperature: 0, topP: 1, stop: [] });
 
 /** The model in a worker thread behaves exactly as on this thread, errors and cancellation included. */

@@ -6,15 +6,9 @@ import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, loadLoraAdapter } from 'src/
 import { ModelSpec } from 'src/inference/model-spec';
 import { concatLoraAdapters } from 'src/inference/lora-concat';
 import { ROUTE_KEY_FIELD } from 'src/inference/route-key';
-import { MODEL_DIR, PARITY_DIR } from 'test/support/model-files';
+import { MODEL_DIR, PARITY_DIR, TEST_ENGINE_OPTIONS } from 'test/support/model-files';
 
-const options: EngineOptions = {
-  modelDir: MODEL_DIR,
-  threads: 1,
-  maxBatch: 8,
-  adapterCacheBytes: 1 << 26,
-  adapterMaxBytes: 1 << 24,
-};
+const options: EngineOptions = TEST_ENGINE_OPTIONS;
 const greedy = { maxTokens: 12, temperature: 0, topP: 1, stop: [] };
 const ABOUT_KELAN = 'Passage:\nKelan';
 const ABOUT_LORVIK = 'Question: When was Lorvik Harbour built?\nAnswer:';
