@@ -120,6 +120,8 @@ export class LineageSigner {
             device: training.device,
             trainSeconds: training.trainSeconds,
             ...(training.replay ? { replay: training.replay } : {}),
+            // The route key the adapter's own config carries, and the parents it was trained on.
+            ...(training.routing ? { routing: training.routing } : {}),
             ...(training.sealRoundId ? { sealRoundId: training.sealRoundId } : {}),
           }
         : {},
