@@ -66,9 +66,12 @@ export async function loadLoraAdapter(
   spec: ModelSpec,
   maxBytes: number,
 ): Promise<LoraAdapter> {
+  // Users read these messages: the adapter is named by its store address (or its folder's name), never by a
+  // path on the server.
+  const name = basename(folder).slice(0, 16);
   const fail = (message: string, details?: Record<string, unknown>): never => {
-    throw new InferenceError(InferenceErrorCode.ADAPTER_INVALID, `${folder}: ${message}`, {
-      folder,
+    throw new InferenceError(InferenceErrorCode.ADAPTER_INVALID, `adapter ${name}: ${message}`, {
+      adapter: name,
       ...details,
     });
   };
@@ -78,7 +81,7 @@ export async function loadLoraAdapter(
     [configPath, weightsPath].map((p) =>
       stat(p).then(
         (s) => s.size,
-        () => fail(`${p} is missing`),
+        () => fail(`${basename(p)} is missing`),
       ),
     ),
   );

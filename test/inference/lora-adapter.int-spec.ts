@@ -1,6 +1,6 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, loadLoraAdapter } from 'src/inference/lora-adapter';
 import { ModelSpec } from 'src/inference/model-spec';
@@ -41,6 +41,10 @@ describe('loading PEFT adapters', () => {
     expect(err).toBeInstanceOf(InferenceError);
     expect((err as InferenceError).code).toBe(InferenceErrorCode.ADAPTER_INVALID);
     expect((err as InferenceError).message).toMatch(message);
+    // Users read this error: no path on the server, in the message or its details.
+    expect(
+      JSON.stringify({ m: (err as InferenceError).message, d: (err as InferenceError).details }),
+    ).not.toContain(dirname(folder));
   };
 
   it('loads a folder written by the Python trainer, with PEFT scaling folded into B', async () => {
