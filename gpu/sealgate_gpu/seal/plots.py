@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from typing import Any, Dict, List, Optional, Sequence
@@ -54,6 +55,22 @@ MEASURES = (("efficacy", "efficacy (own questions, just after)"), ("retention", 
             ("knownFacts", "known facts kept"), ("locality", "locality (unrelated prompts)"))
 
 
+def wilson(m: Dict[str, Any]) -> Dict[str, Any]:
+    """A share of yes/no items (known facts kept) with Wilson's 95% interval, which stays honest at 0% and 100%
+    where the normal approximation collapses to a point."""
+    n, p, z = m["n"], m["mean"], 1.96
+    if not n:
+        return m
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return {**m, "ci95": [max(0.0, centre - half), min(1.0, centre + half)]}
+
+
+def measure(result: Dict[str, Any], arm: str, key: str) -> Dict[str, Any]:
+    m = result[arm]["milestones"][str(result["edits"])][key]
+    return wilson(m) if key == "knownFacts" else m
+
+
 def passage_set(result: Dict[str, Any]) -> str:
     """The tuning set is held-out passages 100-199, the check set 200-299 (never used while tuning)."""
     first = result["firstPassage"]
@@ -70,19 +87,18 @@ def continual_chart(results: Sequence[Dict[str, Any]], path: str) -> None:
     fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), sharey=True)
     styles = {"check set": "-", "tuning set": "--"}
     for ax, (key, title) in zip(axes, MEASURES):
-        series: Dict[Any, List[Any]] = {}
-        for result in results:
+        # One line per results file and arm, through its milestones (a 100-edit run after 8, 32 and 100 edits).
+        for result in sorted(results, key=lambda r: (passage_set(r), r["edits"])):
             for arm in arms_of(result):
-                m = result[arm]["milestones"][str(result["edits"])][key]
-                series.setdefault((arm, passage_set(result)), []).append((result["edits"], m))
-        for (arm, pset), points in sorted(series.items()):
-            points.sort(key=lambda p: p[0])
-            xs = [p[0] for p in points]
-            ys = [p[1]["mean"] * 100 for p in points]
-            lo = [y - p[1]["ci95"][0] * 100 for y, p in zip(ys, points)]
-            hi = [p[1]["ci95"][1] * 100 - y for y, p in zip(ys, points)]
-            ax.errorbar(xs, ys, yerr=[lo, hi], color=ARM_COLORS[arm], linestyle=styles.get(pset, ":"), marker="o",
-                        capsize=3, label=f"{arm}, {pset}")
+                points = sorted((int(e), wilson(m[key]) if key == "knownFacts" else m[key])
+                                for e, m in result[arm]["milestones"].items())
+                xs = [p[0] for p in points]
+                ys = [p[1]["mean"] * 100 for p in points]
+                lo = [y - p[1]["ci95"][0] * 100 for y, p in zip(ys, points)]
+                hi = [p[1]["ci95"][1] * 100 - y for y, p in zip(ys, points)]
+                ax.errorbar(xs, ys, yerr=[lo, hi], color=ARM_COLORS[arm], linestyle=styles.get(passage_set(result), ":"),
+                            marker="o", capsize=3, alpha=0.85,
+                            label=f"{arm}, {passage_set(result)}, {result['runs']} x {result['edits']}")
         ax.set_xscale("log")
         ax.set_xticks([8, 32, 100])
         ax.set_xticklabels(["8", "32", "100"])
@@ -118,9 +134,9 @@ def continual_table(results: Sequence[Dict[str, Any]]) -> str:
         for arm in arms_of(result):
             m = result[arm]["milestones"][str(result["edits"])]
             rows.append(f"| {passage_set(result)} ({result['runs']} x {result['edits']}) | {result['edits']} | {arm} | "
-                        f"{cell(m['efficacy'])} | {cell(m['retention'])} | {cell(m['knownFacts'])} | "
+                        f"{cell(m['efficacy'])} | {cell(m['retention'])} | {cell(measure(result, arm, 'knownFacts'))} | "
                         f"{cell(m['locality'])} | {m['inContextQa'] * 100:.1f}% (base "
-                        f"{result['baseInContextQa'][0] * 100:.1f}%) | {result[arm]['secondsPerEdit']:.1f} |")
+                        f"{result['baseInContextQa'] * 100:.1f}%) | {result[arm]['secondsPerEdit']:.1f} |")
     return "\n".join(rows)
 
 
