@@ -54,9 +54,9 @@ const distinctive = (word: string, isKnown: (word: string) => boolean) =>
 
 /**
  * The key of an edit about `title`, taught by `passage`: the subject (the title without a leading article),
- * the subject's one distinctive word when it has only one ("varnel" of "Varnel Institute"; a person's given and
- * family names only whole, as other subjects share them), and the other distinctive capitalised words the
- * passage repeats. `isKnown` says which words the model already knew (common English, its rehearsal corpus).
+ * the subject's last distinctive word ("varnel" of "Varnel Institute", a person's family name; not a given
+ * name, which other subjects share), and the other distinctive capitalised words the passage repeats. `isKnown`
+ * says which words the model already knew (common English, its rehearsal corpus).
  */
 export function deriveRouteKey(title: string, passage: string, isKnown: (word: string) => boolean): string[] {
   const subject = routeWords(title);
@@ -64,8 +64,7 @@ export function deriveRouteKey(title: string, passage: string, isKnown: (word: s
   // A one-word subject that is an ordinary word would fire on everything: it is no key.
   const whole = subject.length > 1 || (subject.length === 1 && distinctive(subject[0], isKnown));
   const phrases: string[] = whole ? [subject.join(' ')] : [];
-  const namedBy = subject.filter((w) => distinctive(w, isKnown));
-  const extra = namedBy.length === 1 ? [...namedBy] : [];
+  const extra = subject.filter((w) => distinctive(w, isKnown)).slice(-1);
   const counts = new Map<string, number>();
   for (const [word] of passage.matchAll(WORD)) {
     if (/^\p{Lu}/u.test(word)) counts.set(word.toLowerCase(), (counts.get(word.toLowerCase()) ?? 0) + 1);

@@ -2,8 +2,8 @@
 whose key it matches; every other prompt runs on the untouched parent.
 
 The key is a list of phrases: the edit's subject (its knowledge source's title, without a leading article),
-the subject's one distinctive word when it has only one, and the other distinctive capitalised words its
-passage repeats. A word is
+the subject's last distinctive word (a family name, the name in "Varnel Institute"), and the other distinctive
+capitalised words its passage repeats. A word is
 distinctive when it has four or more letters and neither common English (the gateway's 10,000-word list) nor the
 model's rehearsal corpus (a sample of what the model already knows) uses it, so a key made of them does not fire
 on what the model knew. A prompt matches a phrase when the phrase's words occur
@@ -57,10 +57,10 @@ def route_key(title: str, passage: str, known: Set[str]) -> List[str]:
     for w in _WORD.findall(passage):
         if w[:1].isupper():
             counts[w.lower()] = counts.get(w.lower(), 0) + 1
-    # A subject with one distinctive word ("Varnel" in "Varnel Institute") is also named by it alone; a
-    # subject of several (a person's given and family names) only whole, since other subjects share them.
+    # A subject is also named by its last distinctive word: "varnel" of "Varnel Institute", a person's family
+    # name. Not by a given name: other subjects share those.
     named_by = [w for w in subject if _distinctive(w, known)]
-    extra = named_by if len(named_by) == 1 else []
+    extra = named_by[-1:]
     extra += sorted(w for w, n in counts.items() if n >= 2 and _distinctive(w, known) and w not in subject)
     for w in extra:
         if w not in phrases:
