@@ -1,6 +1,6 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Logger, LoggerService } from '@nestjs/common';
 import {
@@ -93,7 +93,7 @@ class TrainerProcess {
     });
     this.child.on('error', (err) => {
       // Only a failed spawn ends the process here; other 'error's leave it running.
-      if (this.child.pid === undefined) this.end(`could not start ${python}: ${err.message}`);
+      if (this.child.pid === undefined) this.end(`could not start the trainer's Python (${basename(python)})`);
       else this.logger.warn(`trainer process: ${err.message}`);
     });
     // 'close' (not 'exit') fires after stdout is drained, so a terminal line written just before exit is seen.
@@ -183,11 +183,15 @@ class TrainerProcess {
     }
   }
 
+  /**
+   * The error every pending and later request fails with. Its message is what a reviewer reads (an edit's
+   * `statusReason`): a short reason, never the trainer's traceback or a server path. The stderr lines went to the
+   * log as they came, and stay in the details for the logs.
+   */
   private end(reason: string): void {
     if (this.exitError) return;
     const stderr = [...this.stderrTail];
-    const tail = stderr.length ? `; last stderr lines:\n${stderr.join('\n')}` : '';
-    this.exitError = new TrainerError(TrainerErrorCode.TRAINER_EXITED, `${reason}${tail}`, {
+    this.exitError = new TrainerError(TrainerErrorCode.TRAINER_EXITED, `${reason}; its output is in the log`, {
       pid: this.child.pid,
       exitCode: this.child.exitCode,
       signal: this.child.signalCode,

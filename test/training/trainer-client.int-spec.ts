@@ -148,6 +148,34 @@ describe('TrainerClient (real Python trainer)', () => {
     const err = await rejection(broken.start());
     expect(err.code).toBe(TrainerErrorCode.TRAINER_EXITED);
     expect(err.message).toMatch(/could not start/);
+    expect(err.message).not.toContain(work);
+  });
+
+  it('tells why a trainer died in a short reason; its traceback goes to the log, not into the message', async () => {
+    // A Python without torch dies at import, as on a machine where python3-torch is missing.
+    const torchless = join(work, 'torchless-python');
+    const traceback = [
+      'Traceback (most recent call last):',
+      '  File "/srv/sealgate/gpu/sealgate_gpu/trainer_server.py", line 12, in <module>',
+      "ModuleNotFoundError: No module named 'torch'",
+    ];
+    writeFileSync(
+      torchless,
+      `#!/bin/sh\nprintf '%s\\n' ${traceback.map((l) => JSON.stringify(l)).join(' ')} >&2\nexit 1\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const logged: string[] = [];
+    const dead = new TrainerClient({
+      python: torchless,
+      logger: { log: (line: string) => logged.push(line), warn: () => undefined },
+    });
+    const err = await rejection(dead.start());
+    expect(err.code).toBe(TrainerErrorCode.TRAINER_EXITED);
+    expect(err.message).toBe('trainer exited with code 1; its output is in the log');
+    expect(logged).toEqual(expect.arrayContaining([expect.stringMatching(/ModuleNotFoundError/)]));
+    await dead.close();
   });
 
   it('gives up on a trainer that never answers hello', async () => {
