@@ -8,6 +8,7 @@ import { ChannelsService } from 'src/channels/channels.service';
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
 import { SelfEditKind } from 'src/self-edits/self-edit.types';
+import { TrainerClient } from 'src/training/trainer-client';
 
 /**
  * A passage in the shipped model's world (a city it has never seen), with the questions a reader would ask about
@@ -43,6 +44,19 @@ const KNOWN_QUESTION = 'Which city is the capital of Soudubi?';
  * and one proposed self-edit, so a newcomer has something to query. Keys are printed once.
  */
 export async function seedDemo(started: StartedApp, config: AppConfig): Promise<void> {
+  // The demo never starts an edit it cannot finish: the trainer must answer first.
+  const trainer = new TrainerClient({ logger: { log: () => undefined, warn: () => undefined } });
+  try {
+    await trainer.start();
+  } catch (err) {
+    console.error(
+      `\nNo demo data: the trainer cannot start (${(err as Error).message}). ` +
+        'Run `bash scripts/prerequisites.sh quickstart` (it installs python3-torch), then start again.\n',
+    );
+    return;
+  } finally {
+    await trainer.close();
+  }
   const principals = started.app.get(PrincipalsService);
   let admin;
   try {
