@@ -2,15 +2,20 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { PipelineLauncher } from 'src/pipeline/pipeline-launcher';
+import { PipelineStages } from 'src/pipeline/pipeline.stages';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 
 const S = SelfEditStatus;
 
 /**
- * When a worker starts, every edit still inside the pipeline gets its run (re)started. Runs whose jobs are still
- * queued are untouched (the job ids are the same); an edit whose jobs were lost (Redis flushed, or the enqueue
- * after its proposal failed) is picked up again instead of waiting forever.
+ * When a worker starts, every edit still inside the pipeline is checked against its run's jobs:
+ * - jobs still queued or running are left alone (a job whose worker died is stalled: BullMQ's stalled check puts
+ *   it back, or fails it after `maxStalledCount`, and the processor then ends the edit);
+ * - a run that ended without moving the edit (a job failed for good while nobody marked the edit, e.g. the worker
+ *   died in between, or a gateway before this check left it so) ends the edit FAILED with that job's reason, so
+ *   it can be retried;
+ * - an edit whose jobs were lost (Redis flushed, or the enqueue after its proposal failed) gets its run again.
  */
 @Injectable()
 export class PipelineRecovery implements OnApplicationBootstrap {
@@ -19,6 +24,7 @@ export class PipelineRecovery implements OnApplicationBootstrap {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly launcher: PipelineLauncher,
+    private readonly stages: PipelineStages,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -26,7 +32,21 @@ export class PipelineRecovery implements OnApplicationBootstrap {
       where: { status: In([S.PROPOSED, S.SCREENING, S.TRAINING, S.EVALUATING]) },
       select: { id: true, pipelineRun: true },
     });
-    for (const edit of pending) await this.launcher.start(edit);
-    if (pending.length) this.logger.log({ edits: pending.length }, 'pipeline runs resumed');
+    const counts = { resumed: 0, failed: 0 };
+    for (const edit of pending) {
+      try {
+        const run = await this.launcher.inspect(edit);
+        if (run.state === 'lost') {
+          await this.launcher.start(edit);
+          counts.resumed++;
+        } else if (run.state === 'ended') {
+          await this.stages.markFailed({ selfEditId: edit.id, pipelineRun: edit.pipelineRun }, run.reason);
+          counts.failed++;
+        }
+      } catch (err) {
+        this.logger.error({ err, selfEditId: edit.id }, 'could not recover the pipeline run');
+      }
+    }
+    if (counts.resumed || counts.failed) this.logger.log(counts, 'pipeline runs recovered');
   }
 }

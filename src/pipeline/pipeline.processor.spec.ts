@@ -25,4 +25,22 @@ describe('PipelineProcessor', () => {
     await expect(result).resolves.toBe('done');
     expect(run).toHaveBeenCalledWith(QueueName.pipeline, job);
   });
+
+  it('marks the edit FAILED when a job fails for good, even on its first attempt (stalled twice)', async () => {
+    const markFailed = jest.fn().mockResolvedValue(undefined);
+    const processor = new PipelineProcessor(
+      {} as JobDispatcher,
+      { markFailed } as unknown as PipelineStages,
+      {} as ModelService,
+    );
+    const data = { selfEditId: 'e', pipelineRun: 1 };
+    const job = (finishedOn?: number) =>
+      ({ name: 'screen-self-edit', data, attemptsMade: 1, opts: { attempts: 3 }, finishedOn }) as Job;
+
+    await processor.onFailed(job(undefined), new Error('will be retried'));
+    expect(markFailed).not.toHaveBeenCalled();
+
+    await processor.onFailed(job(Date.now()), new Error('job stalled more than allowable limit'));
+    expect(markFailed).toHaveBeenCalledWith(data, 'screen-self-edit: job stalled more than allowable limit');
+  });
 });

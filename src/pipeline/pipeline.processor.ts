@@ -8,9 +8,12 @@ import { PipelineJob, QueueName } from 'src/queues/queue-names';
 
 /**
  * Consumes the pipeline queue one job at a time (training and the model gates use every core they are given).
- * When a job has spent its last attempt, its edit is marked FAILED: an infrastructure error never passes a gate.
+ * When a job has failed for good, its edit is marked FAILED: an infrastructure error never passes a gate, and a
+ * run always ends. A worker killed in the middle of a job leaves it stalled; BullMQ puts it back once
+ * (`maxStalledCount`) and fails it the next time, whatever attempts it has left, so a job that crashes its worker
+ * cannot crash every restart.
  */
-@Processor(QueueName.pipeline, { concurrency: 1 })
+@Processor(QueueName.pipeline, { concurrency: 1, maxStalledCount: 1 })
 export class PipelineProcessor extends WorkerHost {
   private readonly logger = new Logger(PipelineProcessor.name);
 
@@ -28,9 +31,13 @@ export class PipelineProcessor extends WorkerHost {
     return this.dispatcher.run(QueueName.pipeline, job);
   }
 
+  /**
+   * `finishedOn` is set only when the job has failed for good: its attempts spent, or stalled too often (then
+   * attemptsMade is still 1), or unrecoverable. A failure that BullMQ will retry leaves the edit where it is.
+   */
   @OnWorkerEvent('failed')
   async onFailed(job: Job<PipelineJob> | undefined, error: Error): Promise<void> {
-    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    if (!job?.finishedOn) return;
     try {
       await this.stages.markFailed(job.data, `${job.name}: ${error.message}`);
     } catch (err) {

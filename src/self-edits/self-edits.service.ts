@@ -25,6 +25,14 @@ export interface NewSelfEdit {
   hyperparameters?: TrainingHyperparameters | null;
 }
 
+/** The statuses in which an edit is inside a pipeline run. */
+const IN_PIPELINE: readonly SelfEditStatus[] = [
+  SelfEditStatus.PROPOSED,
+  SelfEditStatus.SCREENING,
+  SelfEditStatus.TRAINING,
+  SelfEditStatus.EVALUATING,
+];
+
 @Injectable()
 export class SelfEditsService {
   private readonly logger = new Logger(SelfEditsService.name);
@@ -80,18 +88,31 @@ export class SelfEditsService {
    * again from the start: nothing from the failed run counts.
    */
   async retry(ctx: AuthContext, id: string): Promise<SelfEditEntity> {
-    const edit = await this.get(id);
+    let edit = await this.get(id);
     ctx.assertCan(Action.create, Subject.SelfEdit, edit);
+    if (IN_PIPELINE.includes(edit.status)) edit = await this.endStuckRun(ctx.actor, edit);
     if (edit.status !== SelfEditStatus.FAILED) {
       throw new SelfEditError(
         SelfEditErrorCode.ILLEGAL_TRANSITION,
-        `Only a FAILED self-edit can be retried; this one is ${edit.status}`,
+        `Only a FAILED self-edit, or one whose pipeline run has ended, can be retried; this one is ${edit.status}`,
         { from: edit.status, to: SelfEditStatus.PROPOSED },
       );
     }
     const again = await this.transition(ctx.actor, id, SelfEditStatus.PROPOSED, 'retry after failure');
     await this.startPipeline(again);
     return again;
+  }
+
+  /**
+   * An edit inside the pipeline whose run can no longer move it (a job failed for good and nothing marked the
+   * edit, or its jobs are gone) is stuck: it ends FAILED here, so that it can be retried at once rather than after
+   * the next worker start. A run still queued or running is left alone.
+   */
+  private async endStuckRun(actor: Actor, edit: SelfEditEntity): Promise<SelfEditEntity> {
+    const run = await this.pipeline.inspect(edit);
+    if (run.state === 'queued') return edit;
+    const reason = run.state === 'lost' ? 'its pipeline run is no longer queued' : run.reason;
+    return this.transition(actor, edit.id, SelfEditStatus.FAILED, `infrastructure: ${reason}`.slice(0, 2000));
   }
 
   /**
