@@ -95,7 +95,10 @@ export class AppModule {
                 driver: ApolloDriver,
                 inject: [PrincipalsService],
                 useFactory: (principals: PrincipalsService) =>
-                  graphqlOptions(config, (token) => principals.authenticate(token)),
+                  graphqlOptions(config, {
+                    authenticate: (token) => principals.authenticate(token),
+                    onChange: (listener) => principals.onAuthChanged(listener),
+                  }),
               }),
             ]
           : []),

@@ -27,6 +27,7 @@ export interface KnownKey {
 export class ApiKeyCache implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(ApiKeyCache.name);
   private readonly entries = new Map<string, { known: KnownKey; until: number }>();
+  private readonly listeners = new Set<() => void>();
   private readonly channel: string;
   private readonly ttlMs: number;
   /** Counts invalidations: a lookup that started before one must not be kept. */
@@ -47,7 +48,16 @@ export class ApiKeyCache implements OnApplicationBootstrap, OnModuleDestroy {
    * before the subscription is not kept. Not awaited, so that a Redis slow to answer does not hold up start-up.
    */
   onApplicationBootstrap(): void {
-    if (this.ttlMs > 0) this.subscriber ??= this.subscribe();
+    this.subscriber ??= this.subscribe();
+  }
+
+  /**
+   * Calls `listener` after every change to keys or principals, made here or (through Redis) in another process,
+   * and whenever changes may have gone unheard (the subscription dropped): open connections authenticated once,
+   * such as graphql-ws sockets, check their key again.
+   */
+  onChange(listener: () => void): void {
+    this.listeners.add(listener);
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -72,7 +82,6 @@ export class ApiKeyCache implements OnApplicationBootstrap, OnModuleDestroy {
   /** After a committed change to keys or principals: drops every entry here and in every other process. */
   async changed(): Promise<void> {
     this.clear();
-    if (this.ttlMs === 0) return;
     try {
       await (await this.redis()).publish(this.channel, '1');
     } catch (err) {
@@ -84,6 +93,7 @@ export class ApiKeyCache implements OnApplicationBootstrap, OnModuleDestroy {
   private clear(): void {
     this.generation++;
     this.entries.clear();
+    for (const listener of this.listeners) listener();
   }
 
   private async subscribe(): Promise<Redis | null> {

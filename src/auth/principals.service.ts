@@ -76,6 +76,11 @@ export class PrincipalsService {
     return new AuthContext(key.principal, known.ability, requestId, key.id, limitsOf(key));
   }
 
+  /** Calls `listener` after every change that may revoke a key (in this process or another); see ApiKeyCache. */
+  onAuthChanged(listener: () => void): void {
+    this.keys.onChange(listener);
+  }
+
   private async loadKey(prefix: string): Promise<KnownKey | null> {
     const key = await this.repository.findKeyByPrefix(prefix);
     if (!key?.principal) return null;

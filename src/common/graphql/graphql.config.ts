@@ -13,12 +13,52 @@ import { ErrorKind } from 'src/common/errors/error-kind';
 import { subscriptionsOverHttpRefused } from 'src/common/graphql/http-subscriptions.plugin';
 import { operationLimitError, QueryLimits } from 'src/common/graphql/query-limits.plugin';
 
-/** Checks an API key when a WebSocket connection opens; rejects (throws) for a key that is not valid. */
-export type ConnectionAuthenticator = (token: string) => Promise<unknown>;
+/** How graphql-ws connections are authenticated: when they open, and again after every change to keys. */
+export interface ConnectionAuth {
+  /** Rejects (throws) for a key that is not valid (unknown, revoked, expired, its principal disabled). */
+  authenticate(token: string): Promise<unknown>;
+  /** Calls `listener` after every change that may revoke a key, made in this process or another. */
+  onChange(listener: () => void): void;
+}
+
+interface Closable {
+  close(code?: number, reason?: string): void;
+}
 
 interface SocketExtra {
+  /** The WebSocket itself (graphql-ws's `ws` server puts it here). */
+  socket?: Closable;
   /** The connection's bearer header, kept from connection_init for every operation on it. */
   authorization?: string;
+}
+
+/** graphql-ws's close code for a connection that may no longer be served (the client does not retry it). */
+const FORBIDDEN = 4403;
+
+/**
+ * The open sockets with their API keys. After every change to keys or principals each key is checked again, and
+ * a socket whose key no longer authenticates is closed, ending every subscription on it (in every api process:
+ * the change reaches each one's ApiKeyCache through Redis).
+ */
+function socketsClosedOnRevocation(auth: ConnectionAuth) {
+  const open = new Map<Closable, string>();
+  const recheck = () =>
+    Promise.all(
+      [...open].map(async ([socket, token]) => {
+        try {
+          await auth.authenticate(token);
+        } catch {
+          open.delete(socket);
+          socket.close(FORBIDDEN, 'Forbidden: the API key is no longer valid');
+        }
+      }),
+    );
+  auth.onChange(() => void recheck());
+  return {
+    /** Kept before the key is checked, so that a change made while it is checked is not missed. */
+    add: (socket: Closable, token: string) => open.set(socket, token),
+    remove: (socket: Closable | undefined) => socket && open.delete(socket),
+  };
 }
 
 const bearer = (params: Record<string, unknown> | undefined): string | undefined => {
@@ -53,12 +93,11 @@ const withinLimits =
  * Code-first schema, built in memory and sorted; `schema.graphql` is the committed copy checked for drift.
  * Subscriptions speak graphql-ws on the same path: the client sends `{ authorization: "Bearer sg_..." }` as
  * connection_init payload, the key is checked there (a bad one closes the socket with 4403), and each operation
- * on the socket then passes AuthGuard like any HTTP request, so a key revoked mid-connection stops working.
+ * on the socket then passes AuthGuard like any HTTP request. A key revoked (or its principal disabled) while the
+ * socket is open closes it with 4403, ending the subscriptions already running on it.
  */
-export function graphqlOptions(
-  limits: QueryLimits,
-  authenticate?: ConnectionAuthenticator,
-): ApolloDriverConfig {
+export function graphqlOptions(limits: QueryLimits, auth?: ConnectionAuth): ApolloDriverConfig {
+  const sockets = auth && socketsClosedOnRevocation(auth);
   return {
     driver: ApolloDriver,
     path: '/graphql',
@@ -72,14 +111,21 @@ export function graphqlOptions(
         path: '/graphql',
         onConnect: async (ctx: Context<Record<string, unknown> | undefined, unknown>) => {
           const authorization = bearer(ctx.connectionParams);
-          if (!authorization || !authenticate) return false;
+          const extra = ctx.extra as SocketExtra;
+          if (!authorization || !auth || !sockets || !extra.socket) return false;
+          const token = authorization.replace(/^Bearer\s+/i, '');
+          sockets.add(extra.socket, token);
           try {
-            await authenticate(authorization.replace(/^Bearer\s+/i, ''));
+            await auth.authenticate(token);
           } catch {
+            sockets.remove(extra.socket);
             return false;
           }
-          (ctx.extra as SocketExtra).authorization = authorization;
+          extra.authorization = authorization;
           return true;
+        },
+        onClose: (ctx: Context<Record<string, unknown> | undefined, unknown>) => {
+          sockets?.remove((ctx.extra as SocketExtra).socket);
         },
       },
       // Nest hands these to graphql-ws (GqlSubscriptionServiceOptions), though SubscriptionConfig omits them.
