@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Get, Header, Optional, Res } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
@@ -6,8 +6,9 @@ import { Public } from 'src/auth/auth.decorators';
 import { JobsService } from 'src/queues/jobs.service';
 import { MetricsService } from 'src/observability/metrics.service';
 import { ModelService } from 'src/inference/model.service';
+import { CandidateTrainer } from 'src/pipeline/candidate-trainer.service';
 
-type Check = { ok: boolean; ms: number; error?: string };
+type Check = { ok: boolean; ms: number; error?: string; [detail: string]: unknown };
 
 async function timed(check: () => Promise<unknown>): Promise<Check> {
   const start = performance.now();
@@ -33,6 +34,8 @@ export class HealthController {
     private readonly jobs: JobsService,
     private readonly metrics: MetricsService,
     private readonly model: ModelService,
+    // Only where this process works the queues (worker, embedded): an api process trains nothing.
+    @Optional() private readonly trainer?: CandidateTrainer,
   ) {}
 
   /** Liveness: the process is up and serving HTTP. */
@@ -41,13 +44,17 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: every dependency a request needs answers. 503 names the ones that do not. */
+  /**
+   * Readiness: every dependency a request needs answers. 503 names the ones that do not. A worker also needs a
+   * trainer that starts: `trainer` reports its torch and the device it trains on, or why it cannot start.
+   */
   @Get('readyz')
   async readyz(@Res({ passthrough: true }) res: Response) {
-    const checks = {
+    const checks: Record<string, Check> = {
       database: await timed(() => withTimeout(this.dataSource.query('SELECT 1'), 2000)),
       redis: await timed(() => withTimeout(this.jobs.ping(), 2000)),
       model: this.modelCheck(),
+      ...(this.trainer ? { trainer: await this.trainerCheck(this.trainer) } : {}),
     };
     const ready = Object.values(checks).every((c) => c.ok);
     res.status(ready ? 200 : 503);
@@ -57,6 +64,21 @@ export class HealthController {
   private modelCheck(): Check {
     const { state, error } = this.model.status();
     return state === 'ready' ? { ok: true, ms: 0 } : { ok: false, ms: 0, error: error ?? `model ${state}` };
+  }
+
+  private async trainerCheck(trainer: CandidateTrainer): Promise<Check> {
+    const start = performance.now();
+    // A first start imports torch for seconds: readiness answers at once and says so, and the start goes on. A
+    // starting trainer does not make the worker unready (a training job waits for it); one that failed does.
+    const health = await Promise.race([
+      trainer.health(),
+      new Promise<'starting'>((done) => setTimeout(() => done('starting'), 2000)),
+    ]);
+    const ms = Math.round(performance.now() - start);
+    if (health === 'starting') return { ok: true, ms, state: 'starting' };
+    if (!health.ok) return { ok: false, ms, error: health.error };
+    const { torch, device, device_name: deviceName } = health.trainer;
+    return { ok: true, ms, torch, device, deviceName };
   }
 
   @Get('metrics')

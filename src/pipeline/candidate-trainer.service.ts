@@ -15,7 +15,7 @@ import { RehearsalCorpus } from 'src/training/rehearsal-corpus';
 import { knownWordsOf } from 'src/gates/screening/text/known-words';
 import { selfEditSequences, SelfEditText } from 'src/training/self-edit-sequences';
 import { TrainerClient } from 'src/training/trainer-client';
-import { LORA_TARGET_MODULES } from 'src/training/trainer-protocol';
+import { LORA_TARGET_MODULES, TrainerInfo } from 'src/training/trainer-protocol';
 
 const MB = 1024 * 1024;
 
@@ -70,6 +70,18 @@ export class CandidateTrainer implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.trainer.close();
+  }
+
+  /**
+   * Whether this worker can train: the trainer process starts and answers its hello (Python, torch, the device it
+   * trains on). A trainer that died is started again, so a fixed installation turns ready without a restart.
+   */
+  async health(): Promise<{ ok: true; trainer: TrainerInfo } | { ok: false; error: string }> {
+    try {
+      return { ok: true, trainer: await this.trainer.start() };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
   }
 
   /**

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { AuditJobs } from 'src/audit/audit.jobs';
 import { JobDispatcher } from 'src/queues/job-dispatcher';
 import { JobHandlerRegistry } from 'src/queues/job-handler-registry';
 import { MaintenanceProcessor } from 'src/queues/maintenance.processor';
@@ -11,6 +10,8 @@ import { ChannelsModule } from 'src/channels/channels.module';
 import { GatesModule } from 'src/gates/gates.module';
 import { InferenceModule } from 'src/inference/inference.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
+import { SigningModule } from 'src/lineage/signing.module';
+import { LogVerificationJobs } from 'src/lineage/transparency/log-verification.jobs';
 import { CandidateTrainer } from 'src/pipeline/candidate-trainer.service';
 import { PipelineProcessor } from 'src/pipeline/pipeline.processor';
 import { PipelineRecovery } from 'src/pipeline/pipeline-recovery';
@@ -33,13 +34,14 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
     PipelineModule,
     SealModule,
     SelfEditsModule,
+    SigningModule,
   ],
   providers: [
     JobHandlerRegistry,
     JobDispatcher,
     MaintenanceProcessor,
     WebhooksProcessor,
-    AuditJobs,
+    LogVerificationJobs,
     PipelineProcessor,
     PipelineStages,
     CandidateTrainer,
@@ -48,5 +50,7 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
     SealRoundJobs,
     SealProcessor,
   ],
+  // The health controller asks a worker whether it can train.
+  exports: [CandidateTrainer],
 })
 export class WorkerModule {}
