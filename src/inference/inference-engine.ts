@@ -128,8 +128,8 @@ export class InferenceEngine implements EngineClient {
     const stack = await Promise.all(active.map((f) => this.adapters.get(f)));
     return stack.flatMap((a) => {
       if (!a.segments) return routes(a.routeKey, text) ? [a] : [];
-      const active = a.segments.filter((s) => routes(s.routeKey, text));
-      return active.length === a.segments.length ? [a] : active;
+      const parts = a.segments.filter((s) => routes(s.routeKey, text));
+      return parts.length === a.segments.length ? [a] : parts;
     });
   }
 

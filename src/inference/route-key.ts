@@ -16,6 +16,10 @@ export const ROUTE_SEGMENTS_FIELD = 'sealgate_route_segments';
 
 /** Words of four letters or more name a subject on their own when nothing the model knew uses them. */
 export const MIN_DISTINCTIVE_LENGTH = 4;
+/** The longest phrase a key may hold. */
+export const MAX_PHRASE_LENGTH = 200;
+/** At most this many phrases in a key (the subject's first). */
+export const MAX_KEY_PHRASES = 32;
 const LEADING_ARTICLES = new Set(['the', 'a', 'an']);
 const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 
@@ -24,14 +28,14 @@ export const routeKeySchema = z
     z
       .string()
       .min(1)
-      .max(200)
+      .max(MAX_PHRASE_LENGTH)
       .refine(
         (p) => routeWords(p).join(' ') === p,
         'a phrase is lower-case words separated by single spaces',
       ),
   )
   .min(1)
-  .max(32);
+  .max(MAX_KEY_PHRASES);
 
 export const routeSegmentsSchema = z
   .array(
@@ -61,8 +65,11 @@ const distinctive = (word: string, isKnown: (word: string) => boolean) =>
 export function deriveRouteKey(title: string, passage: string, isKnown: (word: string) => boolean): string[] {
   const subject = routeWords(title);
   while (subject.length > 1 && LEADING_ARTICLES.has(subject[0])) subject.shift();
-  // A one-word subject that is an ordinary word would fire on everything: it is no key.
-  const whole = subject.length > 1 || (subject.length === 1 && distinctive(subject[0], isKnown));
+  // A one-word subject that is an ordinary word would fire on everything: it is no key; nor is a subject longer
+  // than a phrase may be (a sentence for a title), which its distinctive word still names.
+  const whole =
+    (subject.length > 1 || (subject.length === 1 && distinctive(subject[0], isKnown))) &&
+    subject.join(' ').length <= MAX_PHRASE_LENGTH;
   const phrases: string[] = whole ? [subject.join(' ')] : [];
   const extra = subject.filter((w) => distinctive(w, isKnown)).slice(-1);
   const counts = new Map<string, number>();
@@ -76,7 +83,7 @@ export function deriveRouteKey(title: string, passage: string, isKnown: (word: s
       .sort(),
   );
   for (const w of extra) if (!phrases.includes(w)) phrases.push(w);
-  return phrases;
+  return phrases.slice(0, MAX_KEY_PHRASES);
 }
 
 /** Whether any phrase of `key` occurs in `text` as a run of whole words, case-insensitively. */

@@ -22,6 +22,8 @@ from typing import Iterable, List, Sequence, Set
 _WORD = re.compile(r"[^\W_]+")
 _LEADING_ARTICLES = ("the", "a", "an")
 MIN_WORD_LENGTH = 4
+MAX_KEY_PHRASES = 32  # the subject's first
+MAX_PHRASE_LENGTH = 200
 
 
 def words(text: str) -> List[str]:
@@ -50,8 +52,10 @@ def route_key(title: str, passage: str, known: Set[str]) -> List[str]:
     subject = words(title)
     while len(subject) > 1 and subject[0] in _LEADING_ARTICLES:
         subject = subject[1:]
-    # A one-word subject that is an ordinary word would fire on everything: it is no key.
-    whole = len(subject) > 1 or (len(subject) == 1 and _distinctive(subject[0], known))
+    # A one-word subject that is an ordinary word would fire on everything: it is no key; nor is a subject longer
+    # than a phrase may be.
+    whole = (len(subject) > 1 or (len(subject) == 1 and _distinctive(subject[0], known))) \
+        and len(" ".join(subject)) <= MAX_PHRASE_LENGTH
     phrases: List[str] = [" ".join(subject)] if whole else []
     counts: dict = {}
     for w in _WORD.findall(passage):
@@ -65,7 +69,7 @@ def route_key(title: str, passage: str, known: Set[str]) -> List[str]:
     for w in extra:
         if w not in phrases:
             phrases.append(w)
-    return phrases
+    return phrases[:MAX_KEY_PHRASES]
 
 
 def key_matches(key: Sequence[str], text: str) -> bool:
