@@ -191,7 +191,7 @@ export class ForgettingGate extends ModelGateBase<CandidateEvaluationInput, Forg
       },
       evidence: {
         routeKey,
-        keyFiresOn: fired.slice(0, 10),
+        keyFiresOn: routeKey ? fired.slice(0, 10).map((text) => text.slice(0, 200)) : [],
         forgottenFacts: forgotten.slice(0, 10).map(({ f, i }) => ({
           id: f.id,
           question: f.question,
