@@ -4,6 +4,7 @@ import { LineageSigning1764054000000 } from 'migrations/1764054000000-lineage-si
 import { AdapterReverts1764061200000 } from 'migrations/1764061200000-adapter-reverts';
 import { SealRounds1764068400000 } from 'migrations/1764068400000-seal-rounds';
 import { ApiKeyLimits1764072000000 } from 'migrations/1764072000000-api-key-limits';
+import { LogCheckpoints1764075600000 } from 'migrations/1764075600000-log-checkpoints';
 
 /** Every migration, oldest first. Listed explicitly so a build never depends on a file glob. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   AdapterReverts1764061200000,
   SealRounds1764068400000,
   ApiKeyLimits1764072000000,
+  LogCheckpoints1764075600000,
 ];

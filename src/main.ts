@@ -17,7 +17,7 @@ const USAGE = `Usage: sealgate [embedded|api|worker] [--demo]
        sealgate print-schema
        sealgate eval-gates [--json] [--text-only] [--train N [--unrouted]] [FILE ...]
        sealgate export-audit --channel NAME --out FILE
-       sealgate verify FILE [--gateway-key PEM_FILE] [--json]
+       sealgate verify FILE [--gateway-key PEM_FILE] [--checkpoint NOTE_FILE ...] [--json]
        sealgate keys rotate [--owner gateway|PRINCIPAL_ID]
 
   embedded         API and worker in one process (default); SQLite and Redis need no setup
@@ -30,7 +30,8 @@ const USAGE = `Usage: sealgate [embedded|api|worker] [--demo]
                    candidate adapters for N edits and runs the evaluation gates (routed by subject, as the
                    shipped policy trains them; --unrouted: serving every prompt)
   export-audit     write a channel's audit bundle (lineage, signatures, log proofs, adapter files)
-  verify           check an audit bundle offline; exit 0 when everything verifies, 1 naming the first break
+  verify           check an audit bundle offline; exit 0 when everything verifies, 1 naming the first break;
+                   --checkpoint: a signed checkpoint kept earlier, which the bundle's log must extend
   keys rotate      new signing key for the gateway or an approver; old public keys stay published
 Configuration comes from the environment: see docs/configuration.md.`;
 
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       owner: { type: 'string' },
       'gateway-key': { type: 'string' },
+      checkpoint: { type: 'string', multiple: true },
       'text-only': { type: 'boolean', default: false },
       unrouted: { type: 'boolean', default: false },
       train: { type: 'string', default: '0' },
@@ -55,7 +57,9 @@ async function main(): Promise<void> {
   const command = positionals[0] ?? 'embedded';
   if (values.help) return console.log(USAGE);
   // verify needs no configuration, database or server: it runs anywhere the bundle is.
-  if (command === 'verify') return runVerify(positionals[1], values['gateway-key'], values.json ?? false);
+  if (command === 'verify') {
+    return runVerify(positionals[1], values['gateway-key'], values.json ?? false, values.checkpoint ?? []);
+  }
   const config = loadConfig();
 
   switch (command) {

@@ -46,4 +46,8 @@ export class AuditChainVerificationModel implements ChainVerification {
   @Field() headHash!: string;
   @Field(() => Float, { nullable: true }) firstInvalidSeq!: number | null;
   @Field(() => String, { nullable: true }) problem!: string | null;
+  @Field(() => Int, {
+    description: 'How many checkpoints the gateway signed earlier the log was found consistent with.',
+  })
+  checkpointsChecked!: number;
 }

@@ -4,7 +4,7 @@ import { AuthContext } from 'src/auth/auth-context';
 import { JobsService } from 'src/queues/jobs.service';
 import { JobName } from 'src/queues/queue-names';
 import { Action, Subject } from 'src/auth/policy';
-import { AuditChainVerificationModel, AuditEventModel } from 'src/audit/audit.model';
+import { AuditEventModel } from 'src/audit/audit.model';
 import { AuditService } from 'src/audit/audit.service';
 import { BoundedIntPipe } from 'src/common/bounded-int.pipe';
 import { MAX_PAGE_SIZE } from 'src/common/pagination.args';
@@ -36,17 +36,6 @@ export class AuditResolver {
     return (await this.audit.list(afterSeq, limit, { subjectType, subjectId })).map((e) =>
       AuditEventModel.from(e),
     );
-  }
-
-  // Reads the whole log: priced like a large page, so one operation cannot ask for it many times over.
-  @Query(() => AuditChainVerificationModel, {
-    description: 'Recomputes every hash and link of the audit log.',
-    complexity: 100,
-  })
-  @CheckPolicy(Action.verify, Subject.AuditEvent)
-  @AuditedCall('audit.verified')
-  verifyAuditChain(): Promise<AuditChainVerificationModel> {
-    return this.audit.verifyChain();
   }
 
   @Mutation(() => String, { description: 'Queues a full verification by the worker; returns the job id.' })

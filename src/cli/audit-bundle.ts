@@ -30,12 +30,21 @@ export async function runExportAudit(
 }
 
 /**
- * `sealgate verify FILE [--gateway-key PEM_FILE]`: checks an audit bundle offline; exit 0 when every link
- * verifies, 1 naming the first broken one. Needs no database, no network and no server.
+ * `sealgate verify FILE [--gateway-key PEM_FILE] [--checkpoint NOTE_FILE ...]`: checks an audit bundle offline;
+ * exit 0 when every link verifies, 1 naming the first broken one. Each `--checkpoint` is a signed checkpoint the
+ * auditor kept (from `logCheckpoint` or `logCheckpoints`): the bundle's log must extend it. Needs no database, no
+ * network and no server.
  */
-export function runVerify(file: string | undefined, gatewayKeyFile: string | undefined, json: boolean): void {
+export function runVerify(
+  file: string | undefined,
+  gatewayKeyFile: string | undefined,
+  json: boolean,
+  checkpointFiles: string[] = [],
+): void {
   if (!file) {
-    console.error('Usage: sealgate verify FILE [--gateway-key PEM_FILE] [--json]');
+    console.error(
+      'Usage: sealgate verify FILE [--gateway-key PEM_FILE] [--checkpoint NOTE_FILE ...] [--json]',
+    );
     process.exitCode = 2;
     return;
   }
@@ -48,7 +57,15 @@ export function runVerify(file: string | undefined, gatewayKeyFile: string | und
     return;
   }
   const trustedGatewayKeys = gatewayKeyFile ? [readFileSync(gatewayKeyFile, 'utf8')] : undefined;
-  const result = verifyAuditBundle(bundle, { trustedGatewayKeys });
+  let checkpoints: string[];
+  try {
+    checkpoints = checkpointFiles.map((path) => readFileSync(path, 'utf8'));
+  } catch (err) {
+    console.error(`A checkpoint file is not readable: ${(err as Error).message}`);
+    process.exitCode = 1;
+    return;
+  }
+  const result = verifyAuditBundle(bundle, { trustedGatewayKeys, checkpoints });
   if (json) console.log(JSON.stringify(result));
   else if (result.valid) console.log(`OK: ${result.checked.length} checks passed (${file})`);
   else console.log(`BROKEN after ${result.checked.length} checks: ${result.problem}`);

@@ -8,6 +8,7 @@ import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
 import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
 import { AttestationEntity } from 'src/lineage/attestations/attestation.entity';
 import { SigningKeyEntity } from 'src/lineage/keys/signing-key.entity';
+import { LogCheckpointEntity } from 'src/lineage/transparency/log-checkpoint.entity';
 import { SealRoundEntity } from 'src/seal/rounds/seal-round.entity';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 
@@ -24,4 +25,5 @@ export const entities = [
   SigningKeyEntity,
   AttestationEntity,
   SealRoundEntity,
+  LogCheckpointEntity,
 ];

@@ -126,6 +126,11 @@ const matrix: {
     query: (f) => `{ reviewEvidence(selfEditId: "${f.editId}") { requiredApprovals } }`,
   },
   { op: 'logCheckpoint', allowed: [admin, aud], query: () => '{ logCheckpoint { treeSize note } }' },
+  {
+    op: 'logCheckpoints',
+    allowed: [admin, aud],
+    query: () => '{ logCheckpoints(limit: 1) { treeSize note } }',
+  },
   { op: 'inclusionProof', allowed: [admin, aud], query: () => '{ inclusionProof(seq: 1) { hashes } }' },
   { op: 'consistencyProof', allowed: [admin, aud], query: () => '{ consistencyProof(fromSize: 1) }' },
   { op: 'signingKeys', allowed: [admin, aud], query: () => '{ signingKeys { keyId } }' },

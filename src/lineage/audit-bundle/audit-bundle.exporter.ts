@@ -69,10 +69,11 @@ export class AuditBundleExporter {
       order: { seq: 'ASC' },
     });
     const leaves = (await this.log.leaves()).slice(0, checkpoint.treeSize);
+    const earlier = await this.log.earlierThan(leaves, checkpoint.treeSize);
     return {
       format: AUDIT_BUNDLE_FORMAT,
       exportedAt: new Date().toISOString(),
-      log: { origin: this.log.origin, checkpoint: checkpoint.note },
+      log: { origin: this.log.origin, checkpoint: checkpoint.note, earlier },
       keys: (await this.keys.publicKeys()).map((k) => ({
         owner: k.owner,
         keyId: k.keyId,

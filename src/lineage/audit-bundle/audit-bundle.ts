@@ -57,7 +57,15 @@ export interface ExportedEvent {
 export interface AuditBundle {
   format: typeof AUDIT_BUNDLE_FORMAT;
   exportedAt: string;
-  log: { origin: string; checkpoint: string };
+  log: {
+    origin: string;
+    checkpoint: string;
+    /**
+     * Every earlier checkpoint the gateway signed and published, with the consistency proof (hex hashes) from its
+     * tree to the checkpoint's: the log of this bundle extends each of them. Absent in bundles from before.
+     */
+    earlier?: { note: string; proof: string[] }[];
+  };
   keys: ExportedKey[];
   channel: Row;
   /** Head first, down to the version trained on the base model. */

@@ -25,8 +25,8 @@ import {
 import { keyIdOf, loadPublicKey } from 'src/lineage/signing/keys';
 import { APPROVAL_PREDICATE_TYPE } from 'src/lineage/attestations/attestations.service';
 import { AttestationKind } from 'src/lineage/attestations/attestation.entity';
-import { verifyCheckpoint } from 'src/lineage/transparency/checkpoint';
-import { verifyInclusion } from 'src/lineage/transparency/merkle-tree';
+import { Checkpoint, verifyCheckpoint } from 'src/lineage/transparency/checkpoint';
+import { verifyConsistency, verifyInclusion } from 'src/lineage/transparency/merkle-tree';
 import { auditLeaf } from 'src/lineage/transparency/transparency.service';
 
 export interface BundleVerification {
@@ -47,11 +47,13 @@ const str = (value: unknown): string => (typeof value === 'string' ? value : JSO
  * Verifies an audit bundle offline, trusting only the keys it was given (by default those in the bundle; an
  * auditor should pin the gateway key they know): the log checkpoint and every event's inclusion in it, then for
  * each adapter from the head down its files, model signature, provenance, parent link, gate reports and
- * approvals, each against the rows and against the log.
+ * approvals, each against the rows and against the log. The log must extend every earlier checkpoint the bundle
+ * carries and every checkpoint the auditor saved (`checkpoints`, signed notes): a logged event rewritten since,
+ * even with every later hash recomputed, breaks that consistency.
  */
 export function verifyAuditBundle(
   bundle: AuditBundle,
-  options: { trustedGatewayKeys?: string[] } = {},
+  options: { trustedGatewayKeys?: string[]; checkpoints?: string[] } = {},
 ): BundleVerification {
   const checked: string[] = [];
   const check = (what: string, ok: boolean, problem: string) => {
@@ -79,19 +81,48 @@ export function verifyAuditBundle(
     const keysOf = (owner: string) => [...keys.values()].filter((k) => k.owner === owner).map((k) => k.key);
 
     // The log: a checkpoint signed by the gateway, and every event in it.
-    let root: Buffer;
-    let treeSize: number;
-    try {
-      const verified = verifyCheckpoint(
-        bundle.log.checkpoint,
-        gatewayKeys.map((publicKey) => ({ name: bundle.log.origin, publicKey })),
-        { origin: bundle.log.origin },
+    const signedCheckpoint = (note: string, what: string): Checkpoint => {
+      try {
+        return verifyCheckpoint(
+          note,
+          gatewayKeys.map((publicKey) => ({ name: bundle.log.origin, publicKey })),
+          { origin: bundle.log.origin },
+        ).checkpoint;
+      } catch (err) {
+        throw new BrokenLink(`${what}: ${(err as Error).message}`);
+      }
+    };
+    const { rootHash: root, treeSize } = signedCheckpoint(bundle.log.checkpoint, 'checkpoint');
+    checked.push(`checkpoint of ${treeSize} events`);
+
+    // Anchors: the log extends every earlier checkpoint, those published with the bundle and those the auditor kept.
+    const proofs = new Map<number, Buffer[]>([[treeSize, []]]);
+    const extendsCheckpoint = (earlier: Checkpoint, proof: Buffer[] | undefined, what: string) => {
+      check(
+        what,
+        earlier.treeSize <= treeSize,
+        `it is newer than the bundle's checkpoint of ${treeSize} events: the log was truncated, or the bundle is older`,
       );
-      root = verified.checkpoint.rootHash;
-      treeSize = verified.checkpoint.treeSize;
-      checked.push(`checkpoint of ${treeSize} events`);
-    } catch (err) {
-      throw new BrokenLink(`checkpoint: ${(err as Error).message}`);
+      check(
+        what,
+        proof !== undefined,
+        'the bundle holds no consistency proof from it: the gateway no longer publishes it',
+      );
+      check(
+        what,
+        verifyConsistency(earlier.treeSize, treeSize, earlier.rootHash, root, proof!),
+        `the log is not consistent with it: an event at or before seq ${earlier.treeSize} was changed`,
+      );
+    };
+    for (const { note, proof } of bundle.log.earlier ?? []) {
+      const earlier = signedCheckpoint(note, 'published checkpoint');
+      const hashes = proof.map((h) => Buffer.from(h, 'hex'));
+      extendsCheckpoint(earlier, hashes, `published checkpoint of ${earlier.treeSize} events`);
+      proofs.set(earlier.treeSize, hashes);
+    }
+    for (const note of options.checkpoints ?? []) {
+      const saved = signedCheckpoint(note, 'saved checkpoint');
+      extendsCheckpoint(saved, proofs.get(saved.treeSize), `saved checkpoint of ${saved.treeSize} events`);
     }
     const events = bundle.events.map(({ event, proof }) => {
       const content: ChainedContent = {

@@ -8,10 +8,13 @@ export enum TransparencyErrorCode {
   MALFORMED_CHECKPOINT = 'MALFORMED_CHECKPOINT',
   /** A signature by a trusted key that does not verify, or no signature by a trusted key at all. */
   CHECKPOINT_NOT_TRUSTED = 'CHECKPOINT_NOT_TRUSTED',
+  /** The log is not an extension of a checkpoint the gateway signed earlier: a logged event was rewritten. */
+  LOG_INCONSISTENT = 'LOG_INCONSISTENT',
 }
 
 export class TransparencyError extends defineDomainError<TransparencyErrorCode>('TransparencyError', {
   [TransparencyErrorCode.INVALID_PROOF_REQUEST]: ErrorKind.BAD_USER_INPUT,
   [TransparencyErrorCode.MALFORMED_CHECKPOINT]: ErrorKind.BAD_USER_INPUT,
   [TransparencyErrorCode.CHECKPOINT_NOT_TRUSTED]: ErrorKind.CONFLICT,
+  [TransparencyErrorCode.LOG_INCONSISTENT]: ErrorKind.CONFLICT,
 }) {}

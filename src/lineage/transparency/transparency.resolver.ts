@@ -1,6 +1,9 @@
-import { Args, Field, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
-import { CheckPolicy } from 'src/auth/auth.decorators';
+import { Args, Field, Float, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { AuditChainVerificationModel } from 'src/audit/audit.model';
+import { AuditedCall, CheckPolicy } from 'src/auth/auth.decorators';
 import { Action, Subject } from 'src/auth/policy';
+import { BoundedIntPipe } from 'src/common/bounded-int.pipe';
+import { MAX_PAGE_SIZE } from 'src/common/pagination.args';
 import { KeysService } from 'src/lineage/keys/keys.service';
 import { TransparencyService } from 'src/lineage/transparency/transparency.service';
 
@@ -12,6 +15,7 @@ class LogCheckpointModel {
   @Field(() => Int) treeSize!: number;
   @Field({ description: 'Hex RFC 6962 root hash.' }) rootHash!: string;
   @Field({ description: 'The signed note text.' }) note!: string;
+  @Field({ description: 'When the gateway signed it.' }) signedAt!: Date;
 }
 
 @ObjectType('InclusionProof')
@@ -38,10 +42,47 @@ export class TransparencyResolver {
     private readonly keys: KeysService,
   ) {}
 
-  @Query(() => LogCheckpointModel, { description: 'The current signed checkpoint of the lineage log.' })
+  @Query(() => LogCheckpointModel, {
+    description:
+      'The current signed checkpoint of the lineage log; it is stored and published in `logCheckpoints`. Refused ' +
+      '(CONFLICT, LOG_INCONSISTENT) when the log is not an extension of the last checkpoint signed.',
+  })
   @CheckPolicy(Action.verify, Subject.AuditEvent)
   async logCheckpoint(): Promise<LogCheckpointModel> {
     return { origin: this.log.origin, ...(await this.log.checkpoint()) };
+  }
+
+  @Query(() => [LogCheckpointModel], {
+    description:
+      'Every checkpoint the gateway signed, by tree size after `afterTreeSize`: keep copies, and check later ' +
+      'states of the log against them (`consistencyProof`, or `sealgate verify --checkpoint`).',
+  })
+  @CheckPolicy(Action.verify, Subject.AuditEvent)
+  async logCheckpoints(
+    @Args(
+      'afterTreeSize',
+      { type: () => Float, defaultValue: 0 },
+      new BoundedIntPipe('afterTreeSize', 0, Number.MAX_SAFE_INTEGER),
+    )
+    afterTreeSize: number,
+    @Args('limit', { type: () => Int, defaultValue: 100 }, new BoundedIntPipe('limit', 1, MAX_PAGE_SIZE))
+    limit: number,
+  ): Promise<LogCheckpointModel[]> {
+    const published = await this.log.published(afterTreeSize, limit);
+    return published.map((c) => ({ origin: this.log.origin, ...c }));
+  }
+
+  // Reads the whole log: priced like a large page, so one operation cannot ask for it many times over.
+  @Query(() => AuditChainVerificationModel, {
+    description:
+      'Recomputes every hash and link of the audit log, and checks the log is consistent with every checkpoint ' +
+      'the gateway signed earlier.',
+    complexity: 100,
+  })
+  @CheckPolicy(Action.verify, Subject.AuditEvent)
+  @AuditedCall('audit.verified')
+  verifyAuditChain(): Promise<AuditChainVerificationModel> {
+    return this.log.verifyLog();
   }
 
   @Query(() => InclusionProofModel, {
