@@ -42,5 +42,11 @@ describe('PipelineProcessor', () => {
 
     await processor.onFailed(job(Date.now()), new Error('job stalled more than allowable limit'));
     expect(markFailed).toHaveBeenCalledWith(data, 'screen-self-edit: job stalled more than allowable limit');
+
+    // The next stage fails with its child: the edit keeps the first stage's reason, not a job key.
+    markFailed.mockClear();
+    const next = { ...job(Date.now()), name: 'train-candidate' } as Job;
+    await processor.onFailed(next, new Error('child test:pipeline:e.1.screen failed'));
+    expect(markFailed).not.toHaveBeenCalled();
   });
 });

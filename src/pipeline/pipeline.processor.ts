@@ -6,6 +6,8 @@ import { PipelineStages } from 'src/pipeline/pipeline.stages';
 import { JobDispatcher } from 'src/queues/job-dispatcher';
 import { PipelineJob, QueueName } from 'src/queues/queue-names';
 
+const CHILD_FAILED = /^child \S+ failed$/;
+
 /**
  * Consumes the pipeline queue one job at a time (training and the model gates use every core they are given).
  * When a job has failed for good, its edit is marked FAILED: an infrastructure error never passes a gate, and a
@@ -38,6 +40,10 @@ export class PipelineProcessor extends WorkerHost {
   @OnWorkerEvent('failed')
   async onFailed(job: Job<PipelineJob> | undefined, error: Error): Promise<void> {
     if (!job?.finishedOn) return;
+    // A later stage failed only because the stage before it did (BullMQ: "child <job key> failed"): that stage's
+    // own failure marks the edit, with its reason (or recovery does, at the next start); this one would name
+    // an internal job key instead, and could win the race.
+    if (CHILD_FAILED.test(error.message)) return;
     try {
       await this.stages.markFailed(job.data, `${job.name}: ${error.message}`);
     } catch (err) {
