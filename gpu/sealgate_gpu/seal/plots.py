@@ -107,7 +107,8 @@ def continual_chart(results: Sequence[Dict[str, Any]], path: str) -> None:
         ax.set_ylim(0, 105)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("%")
-    axes[-1].legend(fontsize=7, loc="lower left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="upper center", ncol=4, bbox_to_anchor=(0.5, 0.0))
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
