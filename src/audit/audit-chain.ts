@@ -17,6 +17,24 @@ export interface ChainedContent {
   at: string;
 }
 
+/** What a stored event's hash covers: its fields, with the time as ISO text and absent JSON as null. */
+export function chainedContentOf(
+  event: Omit<ChainedContent, 'at' | 'before' | 'after'> & { at: Date; before?: unknown; after?: unknown },
+): ChainedContent {
+  return {
+    seq: event.seq,
+    actorId: event.actorId,
+    actorName: event.actorName,
+    action: event.action,
+    subjectType: event.subjectType,
+    subjectId: event.subjectId,
+    before: event.before ?? null,
+    after: event.after ?? null,
+    requestId: event.requestId,
+    at: event.at.toISOString(),
+  };
+}
+
 /**
  * hash = SHA-256(prevHash || JCS(content)), with JCS the RFC 8785 canonical JSON, so any verifier in any
  * language can recompute it from an export.

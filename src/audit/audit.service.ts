@@ -4,7 +4,13 @@ import { Actor } from 'src/common/actor';
 import { TransactionRunner } from 'src/database/transaction-runner';
 import { AuditEventEntity } from 'src/audit/audit-event.entity';
 import { AuditRepository } from 'src/audit/audit.repository';
-import { asStoredJson, chainHash, ChainedContent, GENESIS_HASH } from 'src/audit/audit-chain';
+import {
+  asStoredJson,
+  chainHash,
+  ChainedContent,
+  chainedContentOf,
+  GENESIS_HASH,
+} from 'src/audit/audit-chain';
 import { MetricsService } from 'src/observability/metrics.service';
 
 export interface AuditEntry {
@@ -113,18 +119,7 @@ export class AuditService {
   private checkEvent(event: AuditEventEntity, expectedSeq: number, prevHash: string): string | null {
     if (event.seq !== expectedSeq) return `sequence gap: expected ${expectedSeq}, found ${event.seq}`;
     if (event.prevHash !== prevHash) return 'prevHash does not match the previous event';
-    const recomputed = chainHash(prevHash, {
-      seq: event.seq,
-      actorId: event.actorId,
-      actorName: event.actorName,
-      action: event.action,
-      subjectType: event.subjectType,
-      subjectId: event.subjectId,
-      before: event.before ?? null,
-      after: event.after ?? null,
-      requestId: event.requestId,
-      at: event.at.toISOString(),
-    });
+    const recomputed = chainHash(prevHash, chainedContentOf(event));
     return recomputed === event.hash ? null : 'content does not match its hash';
   }
 }

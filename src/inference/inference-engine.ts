@@ -11,7 +11,7 @@ import {
   routesAny,
 } from 'src/inference/lora-adapter';
 import { ModelSpec } from 'src/inference/model-spec';
-import { routes } from 'src/inference/route-key';
+import { routes, routeWords } from 'src/inference/route-key';
 import { scoreBatch, ScoreResult } from 'src/inference/scoring';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
 
@@ -124,11 +124,13 @@ export class InferenceEngine implements EngineClient {
    * loaded: a stack of a hundred routed edits costs an unrelated request no adapter loads.
    */
   private async routedStack(folders: string[], text: string): Promise<LoraAdapter[]> {
-    const active = folders.filter((f) => routesAny(this.routingOf(f), text));
+    if (folders.length === 0) return [];
+    const words = routeWords(text); // once per row, whatever the depth of its stack
+    const active = folders.filter((f) => routesAny(this.routingOf(f), words));
     const stack = await Promise.all(active.map((f) => this.adapters.get(f)));
     return stack.flatMap((a) => {
-      if (!a.segments) return routes(a.routeKey, text) ? [a] : [];
-      const parts = a.segments.filter((s) => routes(s.routeKey, text));
+      if (!a.segments) return routes(a.routeKey, words) ? [a] : [];
+      const parts = a.segments.filter((s) => routes(s.routeKey, words));
       return parts.length === a.segments.length ? [a] : parts;
     });
   }

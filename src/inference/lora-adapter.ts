@@ -256,7 +256,7 @@ export function readRouting(folder: string): AdapterRouting {
 export const readRouteKey = (folder: string): string[] | null => readRouting(folder).key;
 
 /** Whether an adapter so routed serves `text` at all (a concatenation: whether any of its parts does). */
-export const routesAny = (routing: AdapterRouting, text: string): boolean =>
+export const routesAny = (routing: AdapterRouting, text: string | readonly string[]): boolean =>
   routing.segments ? routing.segments.some((key) => routes(key, text)) : routes(routing.key, text);
 
 /** Writes `key` into the adapter_config.json of a freshly trained adapter (before it is addressed by digest). */

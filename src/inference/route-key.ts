@@ -86,9 +86,12 @@ export function deriveRouteKey(title: string, passage: string, isKnown: (word: s
   return phrases.slice(0, MAX_KEY_PHRASES);
 }
 
-/** Whether any phrase of `key` occurs in `text` as a run of whole words, case-insensitively. */
-export function keyMatches(key: readonly string[], text: string): boolean {
-  const have = routeWords(text);
+/**
+ * Whether any phrase of `key` occurs in `text` as a run of whole words, case-insensitively. `text` may be given
+ * as its routeWords already, when one text is matched against many keys (a row against its whole stack).
+ */
+export function keyMatches(key: readonly string[], text: string | readonly string[]): boolean {
+  const have = typeof text === 'string' ? routeWords(text) : text;
   return key.some((phrase) => {
     const want = phrase.split(' ');
     for (let i = 0; i + want.length <= have.length; i++) {
@@ -99,5 +102,5 @@ export function keyMatches(key: readonly string[], text: string): boolean {
 }
 
 /** Whether an adapter with this key (null: unrouted) serves `text`. */
-export const routes = (key: readonly string[] | null, text: string): boolean =>
+export const routes = (key: readonly string[] | null, text: string | readonly string[]): boolean =>
   key === null || keyMatches(key, text);

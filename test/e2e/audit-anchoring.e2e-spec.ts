@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, MoreThanOrEqual } from 'typeorm';
-import { chainHash } from 'src/audit/audit-chain';
+import { chainHash, chainedContentOf } from 'src/audit/audit-chain';
 import { AuditEventEntity } from 'src/audit/audit-event.entity';
 import { Role } from 'src/auth/role';
 import { runVerify } from 'src/cli/audit-bundle';
@@ -46,18 +46,7 @@ describe('tamper evidence that anchors', () => {
     let prevHash = events[0].prevHash;
     for (const event of events) {
       const changed = event.seq === seq ? after : event.after;
-      const hash = chainHash(prevHash, {
-        seq: event.seq,
-        actorId: event.actorId,
-        actorName: event.actorName,
-        action: event.action,
-        subjectType: event.subjectType,
-        subjectId: event.subjectId,
-        before: event.before ?? null,
-        after: changed ?? null,
-        requestId: event.requestId,
-        at: event.at.toISOString(),
-      });
+      const hash = chainHash(prevHash, chainedContentOf({ ...event, after: changed }));
       await repo.save({ ...event, after: changed, prevHash, hash });
       prevHash = hash;
     }

@@ -1,14 +1,14 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
 import { startApp, StartedApp } from 'src/bootstrap';
 import { systemActor } from 'src/common/actor';
-import { AppConfig, loadConfig } from 'src/config/app-config';
+import { AppConfig } from 'src/config/app-config';
 import { PrincipalsService } from 'src/auth/principals.service';
 import { QueueName } from 'src/queues/queue-names';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
 import { freshPostgresSchema, TEST_REDIS_URL, TestEnv } from 'test/support/databases';
-import { MODEL_DIR } from 'test/support/model-files';
+import { testConfig } from 'test/support/test-app';
 
 const S = SelfEditStatus;
 
@@ -37,15 +37,7 @@ describe('a pipeline stage that crashes twice', () => {
 
   beforeAll(async () => {
     env = await freshPostgresSchema();
-    config = loadConfig({
-      ...env.env,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: `test-${randomBytes(4).toString('hex')}`,
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      AUDIT_VERIFY_EVERY_MINUTES: '0',
-      MODEL_DIR,
-    });
+    config = testConfig(env);
     api = await startApp('api', config);
     admin = (await api.app.get(PrincipalsService).bootstrapAdmin(systemActor('test'), 'admin')).token;
     await gql('mutation { createChannel(input: { name: "crash", baseModel: "default" }) { id } }');

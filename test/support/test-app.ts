@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { startApp, StartedApp } from 'src/bootstrap';
-import { loadConfig } from 'src/config/app-config';
+import { AppConfig, loadConfig } from 'src/config/app-config';
 import { systemActor } from 'src/common/actor';
 import { PrincipalsService } from 'src/auth/principals.service';
 import { Role } from 'src/auth/role';
@@ -17,6 +17,20 @@ export interface GqlResult<T = Record<string, unknown>> {
 }
 
 /** The started gateway (API + worker) on a fresh database and queue prefix, with a GraphQL client. */
+/** A gateway's configuration for tests: the given database, the test Redis under a fresh queue prefix, quiet. */
+export function testConfig(env: TestEnv, overrides: NodeJS.ProcessEnv = {}): AppConfig {
+  return loadConfig({
+    ...env.env,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: `test-${randomBytes(4).toString('hex')}`,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    AUDIT_VERIFY_EVERY_MINUTES: '0',
+    MODEL_DIR,
+    ...overrides,
+  });
+}
+
 export class TestApp {
   private constructor(
     readonly started: StartedApp,
@@ -26,16 +40,7 @@ export class TestApp {
 
   static async start(db: Db = 'postgres', overrides: NodeJS.ProcessEnv = {}): Promise<TestApp> {
     const env = db === 'postgres' ? await freshPostgresSchema() : await freshSqliteFile();
-    const config = loadConfig({
-      ...env.env,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: `test-${randomBytes(4).toString('hex')}`,
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      AUDIT_VERIFY_EVERY_MINUTES: '0',
-      MODEL_DIR,
-      ...overrides,
-    });
+    const config = testConfig(env, overrides);
     const started = await startApp('embedded', config);
     await started.app.get(ModelService).whenSettled();
     const admin = await started.app.get(PrincipalsService).bootstrapAdmin(systemActor('test'), 'admin');
