@@ -58,7 +58,7 @@ describe('inference worker thread', () => {
     try {
       const loads: number[] = [];
       const [result] = await reporting.generate(
-        [{ prompt: 'Passage:\nKelan', params: greedy(16), adapterFolders: [] }],
+        [{ prompt: 'Passage:\nKelan', params: greedy(48), adapterFolders: [] }],
         () => loads.push(reporting.load().batchRows),
       );
       await new Promise((r) => setTimeout(r, 20)); // well before the report timer (STEP_REPORT_MS)
@@ -66,7 +66,10 @@ describe('inference worker thread', () => {
       expect(steps.filter((s) => s.kind === 'prefill')).toMatchObject([{ rows: 1 }]);
       expect(steps.filter((s) => s.kind === 'decode')).toHaveLength(result.tokenIds.length - 1);
       expect(loads.length).toBeGreaterThan(1);
-      expect(loads.every((rows) => rows === 1)).toBe(true); // read while the row was generating
+      // Read while the row was generating. Deltas can cross the thread boundary after the row has finished in
+      // the worker (on a loaded machine), so not every read sees the row; a long answer makes one that does sure.
+      expect(loads).toContain(1);
+      expect(loads.every((rows) => rows <= 1)).toBe(true);
       expect(reporting.load()).toEqual({ batchRows: 0, queued: 0 });
     } finally {
       await reporting.close();
