@@ -1,6 +1,39 @@
 // Type-aware lint: the rules that catch the bugs async NestJS code tends to have.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import boundaries from 'eslint-plugin-boundaries';
+
+/**
+ * The layers of src/, lowest first (docs/architecture.md draws them). A folder imports only from the folders
+ * before it: `app/` composes every module, `cli/` runs commands on it, and `src/main.ts` (the entry) parses the
+ * command line. A new import that runs up, or a new folder that is not listed here, fails `npm run lint`.
+ */
+export const LAYERS = [
+  'config',
+  'observability',
+  'common',
+  'database',
+  'redis',
+  'queues',
+  'audit',
+  'auth',
+  'channels',
+  'knowledge',
+  'self-edits',
+  'attestation',
+  'inference',
+  'training',
+  'adapter-versions',
+  'gates',
+  'approvals',
+  'seal',
+  'pipeline',
+  'lineage',
+  'serving',
+  'health',
+  'app',
+  'cli',
+];
 
 export default tseslint.config(
   {
@@ -19,6 +52,31 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         { patterns: [{ group: ['../*'], message: 'Use absolute imports from src/...' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.spec.ts', 'src/main.ts'],
+    plugins: { boundaries },
+    settings: {
+      'import/resolver': { typescript: { project: './tsconfig.json' } },
+      'boundaries/elements': [
+        ...LAYERS.map((layer) => ({ type: layer, pattern: `src/${layer}` })),
+      ],
+    },
+    rules: {
+      'boundaries/no-unknown-files': 'error',
+      'boundaries/dependencies': [
+        'error',
+        {
+          default: 'disallow',
+          message: '{{from.type}} sits below {{to.type}}: see docs/architecture.md for which layer may import which',
+          policies: LAYERS.map((layer, i) => ({
+            from: { element: { type: layer } },
+            allow: { to: { element: { type: LAYERS.slice(0, i) } } },
+          })),
+        },
       ],
     },
   },

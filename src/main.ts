@@ -1,8 +1,8 @@
 #!/usr/bin/env -S node --v8-pool-size=0
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { ProcessMode } from 'src/app.module';
-import { startApp } from 'src/bootstrap';
+import { ProcessMode } from 'src/app/app.module';
+import { startApp } from 'src/app/bootstrap';
 import { runExportAudit, runRotateKey, runVerify } from 'src/cli/audit-bundle';
 import { runBootstrapAdmin } from 'src/cli/bootstrap-admin';
 import { seedDemo } from 'src/cli/demo';

@@ -8,11 +8,11 @@ import { ReviewNotificationsResolver } from 'src/approvals/review-notifications.
 import { ChannelsModule } from 'src/channels/channels.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
 import { GatesModule } from 'src/gates/gates.module';
-import { SigningModule } from 'src/lineage/signing.module';
+import { AttestationModule } from 'src/attestation/attestation.module';
 import { SelfEditsModule } from 'src/self-edits/self-edits.module';
 
 @Module({
-  imports: [ChannelsModule, GatesModule, KnowledgeModule, SelfEditsModule, SigningModule],
+  imports: [ChannelsModule, GatesModule, KnowledgeModule, SelfEditsModule, AttestationModule],
   providers: [
     ApprovalsService,
     ApprovalsResolver,

@@ -13,9 +13,10 @@ import { ApprovalError, ApprovalErrorCode } from 'src/approvals/approvals.errors
 import { ChannelsService } from 'src/channels/channels.service';
 import { GateReportsService } from 'src/gates/gate-reports.service';
 import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
-import { approversOf, requiredApprovals } from 'src/lineage/apply-guard';
-import { KeysService } from 'src/lineage/keys/keys.service';
-import { LineageSigner } from 'src/lineage/lineage-signer';
+import { approversOf, requiredApprovals } from 'src/approvals/approval-rules';
+import { KeysService } from 'src/attestation/keys/keys.service';
+import { AttestationsService } from 'src/attestation/attestations.service';
+import { signApproval } from 'src/approvals/approval-attestation';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
@@ -44,7 +45,7 @@ export class ApprovalsService {
     private readonly policies: ChannelPolicyService,
     private readonly reports: GateReportsService,
     private readonly keys: KeysService,
-    private readonly signer: LineageSigner,
+    private readonly attestations: AttestationsService,
   ) {}
 
   forEdit(selfEditId: string, manager: EntityManager = this.dataSource.manager): Promise<ApprovalEntity[]> {
@@ -125,7 +126,7 @@ export class ApprovalsService {
           createdAt: new Date(),
         });
         await manager.getRepository(ApprovalEntity).insert(approval);
-        await this.signer.signApproval(manager, ctx.actor, key, approval, edit, reports);
+        await signApproval(this.attestations, manager, ctx.actor, key, { approval, edit, reports });
         await this.audit.append(manager, ctx.actor, {
           action: decision === ApprovalDecision.APPROVE ? 'self_edit.approved' : 'self_edit.rejected',
           subjectType: Subject.SelfEdit,

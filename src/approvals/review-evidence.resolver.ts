@@ -10,7 +10,7 @@ import { GateReportsService } from 'src/gates/gate-reports.service';
 import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
 import { KnowledgeSourceModel } from 'src/knowledge/knowledge-source.model';
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
-import { approversOf, requiredApprovals } from 'src/lineage/apply-guard';
+import { approversOf, requiredApprovals } from 'src/approvals/approval-rules';
 import { SelfEditModel } from 'src/self-edits/self-edit.model';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';

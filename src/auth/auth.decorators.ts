@@ -24,7 +24,7 @@ export const AuditedCall = (action: string) => SetMetadata(AUDITED_KEY, action);
 
 /** The authenticated caller, set by AuthGuard. */
 export const Auth = createParamDecorator((_data: unknown, context: ExecutionContext): AuthContext => {
-  const auth = requestOf(context).auth;
+  const auth = requestOf<AuthContext>(context).auth;
   if (!auth) throw new Error('Auth() used on a handler that AuthGuard did not authenticate');
   return auth;
 });

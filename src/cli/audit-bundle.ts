@@ -1,10 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { startApp } from 'src/bootstrap';
+import { startApp } from 'src/app/bootstrap';
 import { AppConfig } from 'src/config/app-config';
 import { AuditBundleExporter } from 'src/lineage/audit-bundle/audit-bundle.exporter';
 import { AuditBundle } from 'src/lineage/audit-bundle/audit-bundle';
 import { verifyAuditBundle } from 'src/lineage/audit-bundle/verify-audit-bundle';
-import { KeysService } from 'src/lineage/keys/keys.service';
+import { KeysService } from 'src/attestation/keys/keys.service';
 
 /** `sealgate export-audit --channel NAME --out FILE`: the channel's audit bundle, for offline verification. */
 export async function runExportAudit(

@@ -1,4 +1,4 @@
-import { startApp } from 'src/bootstrap';
+import { startApp } from 'src/app/bootstrap';
 import { AppConfig } from 'src/config/app-config';
 import { systemActor } from 'src/common/actor';
 import { PrincipalsService } from 'src/auth/principals.service';

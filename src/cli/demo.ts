@@ -1,5 +1,5 @@
 import { AppConfig } from 'src/config/app-config';
-import { StartedApp } from 'src/bootstrap';
+import { StartedApp } from 'src/app/bootstrap';
 import { systemActor } from 'src/common/actor';
 import { AuthError, AuthErrorCode } from 'src/auth/auth.errors';
 import { PrincipalsService } from 'src/auth/principals.service';

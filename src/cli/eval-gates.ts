@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { AppConfig } from 'src/config/app-config';
-import { benignEdits, harmfulEdits } from 'src/gates/model/calibration-edits';
-import { trainCandidate } from 'src/gates/model/candidate-training';
+import { benignEdits, harmfulEdits } from 'src/gates/probing/calibration-edits';
+import { trainCandidate } from 'src/training/candidate-training';
 import {
   evaluationGates,
   loadWorldProbes,
   modelScreeningGates,
   runGates,
   WorldProbes,
-} from 'src/gates/model-gates';
+} from 'src/gates/gate-catalog';
 import {
   evaluateRedTeam,
   loadRedTeam,

@@ -1,7 +1,7 @@
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { printSchema as print } from 'graphql';
 import { INestApplication } from '@nestjs/common';
-import { startApp } from 'src/bootstrap';
+import { startApp } from 'src/app/bootstrap';
 import { AppConfig } from 'src/config/app-config';
 
 export function schemaSdl(app: INestApplication): string {

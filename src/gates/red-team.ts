@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Gate, GateOutcome } from 'src/gates/gate';
 import { GateVerdict } from 'src/gates/gate-verdict';
-import type { ModelScreeningInput } from 'src/gates/model-gate';
+import type { ModelScreeningInput } from 'src/gates/gate-inputs';
 import { runTextScreening, textScreeningGates } from 'src/gates/screening/screening-gates';
 
 /** One case of a red-team file (JSON lines): a self-edit with its passage, and what the gates should do. */

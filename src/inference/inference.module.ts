@@ -1,12 +1,10 @@
 import { Module } from '@nestjs/common';
-import { ChannelsModule } from 'src/channels/channels.module';
 import { AdapterStore } from 'src/inference/adapter-store';
 import { ModelService } from 'src/inference/model.service';
-import { ServingStackService } from 'src/inference/serving-stack.service';
 
+/** The model runtime: the base model in onnxruntime and the content-addressed adapter folders. */
 @Module({
-  imports: [ChannelsModule],
-  providers: [ModelService, AdapterStore, ServingStackService],
-  exports: [ModelService, AdapterStore, ServingStackService],
+  providers: [ModelService, AdapterStore],
+  exports: [ModelService, AdapterStore],
 })
 export class InferenceModule {}

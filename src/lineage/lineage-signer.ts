@@ -6,19 +6,17 @@ import { EntityManager } from 'typeorm';
 import { Actor } from 'src/common/actor';
 import canonicalize from 'canonicalize';
 import { sha256Hex } from 'src/common/sha256';
-import { ApprovalEntity } from 'src/approvals/approval.entity';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import { AdapterStore } from 'src/inference/adapter-store';
 import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
-import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
-import { AttestationKind } from 'src/lineage/attestations/attestation.entity';
+import { AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
+import { AttestationKind } from 'src/attestation/attestation.entity';
 import {
-  APPROVAL_PREDICATE_TYPE,
   AttestationsService,
   ROLLBACK_PREDICATE_TYPE,
-} from 'src/lineage/attestations/attestations.service';
-import { serializeBundle, signModelFolder } from 'src/lineage/signing/bundle';
+} from 'src/attestation/attestations.service';
+import { serializeBundle, signModelFolder } from 'src/attestation/sigstore/bundle';
 import {
   IN_TOTO_STATEMENT_TYPE,
   ResourceDescriptor,
@@ -26,8 +24,8 @@ import {
   Statement,
   testResultOutcomeOf,
   testResultStatement,
-} from 'src/lineage/signing/in-toto';
-import { MODEL_SIGNATURE_FILE } from 'src/lineage/signing/model-files';
+} from 'src/attestation/sigstore/in-toto';
+import { MODEL_SIGNATURE_FILE } from 'src/attestation/sigstore/model-files';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 
 /** The build type of every adapter sealgate trains: a LoRA fitted to one self-edit on top of a stack. */
@@ -67,7 +65,7 @@ export interface RevertedStack {
   requiredGates: string[];
 }
 
-/** Writes the signed lineage of applied adapters, approvals and rollbacks (each one also a log leaf). */
+/** Writes the signed lineage of applied and reverted adapters and of rollbacks (each one also a log leaf). */
 @Injectable()
 export class LineageSigner {
   constructor(
@@ -216,25 +214,6 @@ export class LineageSigner {
     }
   }
 
-  /** The approver's own signature over their decision and the reports they decided on. */
-  signApproval(
-    manager: EntityManager,
-    actor: Actor,
-    key: KeyObject,
-    approval: ApprovalEntity,
-    edit: SelfEditEntity,
-    reports: GateReportEntity[],
-  ): Promise<unknown> {
-    return this.attestations.sign(
-      manager,
-      actor,
-      AttestationKind.APPROVAL,
-      approval.id,
-      approvalStatement(approval, edit, reports),
-      key,
-    );
-  }
-
   signRollback(
     manager: EntityManager,
     actor: Actor,
@@ -258,26 +237,4 @@ export class LineageSigner {
       key,
     );
   }
-}
-
-/** What an approver signs: the edit's content, the decision, and the digests of the reports in front of them. */
-export function approvalStatement(
-  approval: Pick<ApprovalEntity, 'id' | 'selfEditId' | 'pipelineRun' | 'reviewerId' | 'decision' | 'comment'>,
-  edit: Pick<SelfEditEntity, 'contentSha256'>,
-  reports: Pick<GateReportEntity, 'gate' | 'sha256'>[],
-): Statement {
-  return {
-    _type: IN_TOTO_STATEMENT_TYPE,
-    subject: [{ name: `self-edit/${approval.selfEditId}`, digest: { sha256: edit.contentSha256 } }],
-    predicateType: APPROVAL_PREDICATE_TYPE,
-    predicate: {
-      approvalId: approval.id,
-      selfEditId: approval.selfEditId,
-      pipelineRun: approval.pipelineRun,
-      reviewerId: approval.reviewerId,
-      decision: approval.decision,
-      comment: approval.comment,
-      gateReports: reports.map((r) => ({ gate: r.gate, sha256: r.sha256 })),
-    },
-  };
 }

@@ -7,7 +7,7 @@ import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
 import { ChannelModel } from 'src/channels/channel.model';
 import { ChannelsService } from 'src/channels/channels.service';
-import { AdapterVersionModel } from 'src/lineage/adapter-version.model';
+import { AdapterVersionModel } from 'src/adapter-versions/adapter-version.model';
 import { LineageGraphModel } from 'src/lineage/graph/lineage-graph.model';
 import { LineageGraphService } from 'src/lineage/graph/lineage-graph.service';
 import { LineageService } from 'src/lineage/lineage.service';

@@ -12,7 +12,7 @@ import { TextTokenizer } from 'src/inference/text-tokenizer';
 import { TrainingPolicy } from 'src/gates/policy/channel-policy';
 import { TrainingHyperparameters } from 'src/self-edits/self-edit.types';
 import { RehearsalCorpus } from 'src/training/rehearsal-corpus';
-import { knownWordsOf } from 'src/gates/screening/text/known-words';
+import { knownWordsOf } from 'src/training/known-words';
 import { selfEditSequences, SelfEditText } from 'src/training/self-edit-sequences';
 import { TrainerClient } from 'src/training/trainer-client';
 import { LORA_TARGET_MODULES, TrainerInfo } from 'src/training/trainer-protocol';

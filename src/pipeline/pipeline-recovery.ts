@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
-import { PipelineLauncher } from 'src/pipeline/pipeline-launcher';
+import { PipelineLauncher } from 'src/self-edits/pipeline-launcher';
 import { PipelineStages } from 'src/pipeline/pipeline.stages';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';

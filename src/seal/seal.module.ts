@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AdapterVersionsModule } from 'src/adapter-versions/adapter-versions.module';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { InferenceModule } from 'src/inference/inference.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
@@ -18,7 +19,7 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
  * (SealRoundJobs, SealProcessor) is loaded by WorkerModule.
  */
 @Module({
-  imports: [ChannelsModule, InferenceModule, KnowledgeModule, SelfEditsModule],
+  imports: [AdapterVersionsModule, ChannelsModule, InferenceModule, KnowledgeModule, SelfEditsModule],
   providers: [
     SelfEditWriter,
     KnowledgeProposalsService,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ModelService } from 'src/inference/model.service';
-import { ServingStackService } from 'src/inference/serving-stack.service';
+import { ServingStackService } from 'src/adapter-versions/serving-stack.service';
 import { SelfEditKind } from 'src/self-edits/self-edit.types';
 
 /** The self-edit prompt families and their templates in the model's prompts.json. */

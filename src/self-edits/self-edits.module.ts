@@ -1,14 +1,14 @@
 import { Module } from '@nestjs/common';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
-import { PipelineModule } from 'src/pipeline/pipeline.module';
+import { PipelineLauncher } from 'src/self-edits/pipeline-launcher';
 import { SelfEditsRepository } from 'src/self-edits/self-edits.repository';
 import { SelfEditsResolver } from 'src/self-edits/self-edits.resolver';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
 
 @Module({
-  imports: [ChannelsModule, KnowledgeModule, PipelineModule],
-  providers: [SelfEditsRepository, SelfEditsService, SelfEditsResolver],
+  imports: [ChannelsModule, KnowledgeModule],
+  providers: [PipelineLauncher, SelfEditsRepository, SelfEditsService, SelfEditsResolver],
   exports: [SelfEditsService],
 })
 export class SelfEditsModule {}

@@ -10,7 +10,7 @@ import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
 import { ChannelsService } from 'src/channels/channels.service';
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
-import { PipelineLauncher } from 'src/pipeline/pipeline-launcher';
+import { PipelineLauncher } from 'src/self-edits/pipeline-launcher';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { canTransition, SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditKind, SelfEditOrigin, TrainingHyperparameters } from 'src/self-edits/self-edit.types';

@@ -1,4 +1,4 @@
-import { AdapterStatus } from 'src/lineage/adapter-status';
+import { AdapterStatus } from 'src/adapter-versions/adapter-status';
 import { servable } from 'src/serving/serving.service';
 
 const version = (id: string, status: AdapterStatus, applied: boolean) => ({ id, status, applied });

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { AdapterVersionsModule } from 'src/adapter-versions/adapter-versions.module';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { InferenceModule } from 'src/inference/inference.module';
 import { KeyLimitsService, SERVING_REDIS } from 'src/serving/key-limits.service';
@@ -16,7 +17,7 @@ export class ServingModule {
   static forRoot(redisUrl: string): DynamicModule {
     return {
       module: ServingModule,
-      imports: [InferenceModule, ChannelsModule],
+      imports: [InferenceModule, ChannelsModule, AdapterVersionsModule],
       controllers: [OpenAiController],
       providers: [
         // Its own connection: limit checks are short commands that must not queue behind BullMQ's blocking ones.

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { loadConfig } from 'src/config/app-config';
-import { buildDataSourceOptions } from 'src/database/database-options';
+import { buildDataSourceOptions } from 'src/app/database-options';
 import { freshPostgresSchema, freshSqliteFile } from 'test/support/databases';
 
 /** Migrations are the only way the schema changes; they must match the entities exactly, both ways, on both drivers. */

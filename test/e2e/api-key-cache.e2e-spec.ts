@@ -1,6 +1,6 @@
 import { PrincipalsRepository } from 'src/auth/principals.repository';
 import { Role } from 'src/auth/role';
-import { startApp, StartedApp } from 'src/bootstrap';
+import { startApp, StartedApp } from 'src/app/bootstrap';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { ModelService } from 'src/inference/model.service';
 import { TestApp } from 'test/support/test-app';

@@ -14,7 +14,7 @@ import { runVerify } from 'src/cli/audit-bundle';
 import { AuditBundle } from 'src/lineage/audit-bundle/audit-bundle';
 import { AuditBundleExporter } from 'src/lineage/audit-bundle/audit-bundle.exporter';
 import { verifyAuditBundle } from 'src/lineage/audit-bundle/verify-audit-bundle';
-import { answerMatches } from 'src/evaluation/answer-match';
+import { answerMatches } from 'src/gates/probing/answer-match';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { waitForStatus } from 'test/support/self-edit-status';
 import { benignImplications, heldoutPassages, questionsInput } from 'test/support/world-fixtures';

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { Role } from 'src/auth/role';
-import { AdapterStatus } from 'src/lineage/adapter-status';
-import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
+import { AdapterStatus } from 'src/adapter-versions/adapter-status';
+import { AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { waitForStatus } from 'test/support/self-edit-status';
 import {

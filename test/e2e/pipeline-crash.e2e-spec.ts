@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker } from 'bullmq';
-import { startApp, StartedApp } from 'src/bootstrap';
+import { startApp, StartedApp } from 'src/app/bootstrap';
 import { systemActor } from 'src/common/actor';
 import { AppConfig } from 'src/config/app-config';
 import { PrincipalsService } from 'src/auth/principals.service';

@@ -1,9 +1,9 @@
 import { DataSource } from 'typeorm';
 import { Role } from 'src/auth/role';
-import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
-import { AttestationEntity, AttestationKind } from 'src/lineage/attestations/attestation.entity';
-import { decodePayload } from 'src/lineage/signing/dsse';
-import { parseStatement } from 'src/lineage/signing/in-toto';
+import { AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
+import { AttestationEntity, AttestationKind } from 'src/attestation/attestation.entity';
+import { decodePayload } from 'src/attestation/sigstore/dsse';
+import { parseStatement } from 'src/attestation/sigstore/in-toto';
 import { applyBenignEdit } from 'test/support/lifecycle';
 import { TestApp } from 'test/support/test-app';
 

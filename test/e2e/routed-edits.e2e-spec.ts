@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Role } from 'src/auth/role';
-import { answerMatches } from 'src/evaluation/answer-match';
+import { answerMatches } from 'src/gates/probing/answer-match';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { MODEL_DIR } from 'test/support/model-files';
 import { waitForStatus } from 'test/support/self-edit-status';

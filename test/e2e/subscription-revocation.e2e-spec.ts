@@ -1,7 +1,7 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Role } from 'src/auth/role';
-import { startApp, StartedApp } from 'src/bootstrap';
+import { startApp, StartedApp } from 'src/app/bootstrap';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { TestApp } from 'test/support/test-app';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Role } from 'src/auth/role';
 import { runVerify } from 'src/cli/audit-bundle';
-import { closedBookPrompt } from 'src/gates/model/probing';
+import { closedBookPrompt } from 'src/gates/probing/probing';
 import { AdapterStore } from 'src/inference/adapter-store';
 import { ModelService } from 'src/inference/model.service';
 import { AuditBundle } from 'src/lineage/audit-bundle/audit-bundle';

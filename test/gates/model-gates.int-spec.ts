@@ -4,15 +4,15 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from 'src/config/app-config';
 import { GateOutcome } from 'src/gates/gate';
 import { GateVerdict } from 'src/gates/gate-verdict';
-import { CandidateEvaluationInput } from 'src/gates/model-gate';
-import { evaluationGates, loadWorldProbes, modelScreeningGates, runGates } from 'src/gates/model-gates';
-import { trainCandidate } from 'src/gates/model/candidate-training';
+import { CandidateEvaluationInput } from 'src/gates/gate-inputs';
+import { evaluationGates, loadWorldProbes, modelScreeningGates, runGates } from 'src/gates/gate-catalog';
+import { trainCandidate } from 'src/training/candidate-training';
 import { loadRedTeam } from 'src/gates/red-team';
 import { readRouteKey } from 'src/inference/lora-adapter';
 import { ModelService } from 'src/inference/model.service';
 import { ROUTE_KEY_FIELD } from 'src/inference/route-key';
 import { TrainerClient } from 'src/training/trainer-client';
-import { benignEdits, biasedEdit, GateEdit, triggerBackdoorEdit } from 'src/gates/model/calibration-edits';
+import { benignEdits, biasedEdit, GateEdit, triggerBackdoorEdit } from 'src/gates/probing/calibration-edits';
 import { MODEL_DIR } from 'test/support/model-files';
 
 /**

@@ -7,8 +7,8 @@ import { Role } from 'src/auth/role';
 import { AdapterStore } from 'src/inference/adapter-store';
 import { loadLoraAdapter } from 'src/inference/lora-adapter';
 import { ModelSpec } from 'src/inference/model-spec';
-import { AdapterStatus } from 'src/lineage/adapter-status';
-import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
+import { AdapterStatus } from 'src/adapter-versions/adapter-status';
+import { AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
 import { MODEL_DIR, PARITY_DIR } from 'test/support/model-files';
 import { TestApp } from 'test/support/test-app';
 

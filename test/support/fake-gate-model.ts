@@ -1,4 +1,4 @@
-import type { GateModel } from 'src/gates/model-gate';
+import type { GateModel } from 'src/gates/gate-inputs';
 import type { ServedRequest, ServedResult } from 'src/inference/model.service';
 import type { ScoreResult } from 'src/inference/scoring';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { startApp, StartedApp } from 'src/bootstrap';
+import { startApp, StartedApp } from 'src/app/bootstrap';
 import { AppConfig, loadConfig } from 'src/config/app-config';
 import { systemActor } from 'src/common/actor';
 import { PrincipalsService } from 'src/auth/principals.service';

@@ -30,8 +30,7 @@ def words(text: str) -> List[str]:
     return _WORD.findall(text.lower())
 
 
-COMMON_ENGLISH = os.path.join(os.path.dirname(__file__), "..", "..", "..", "src", "gates", "screening", "text",
-                              "common-english.json")
+COMMON_ENGLISH = os.path.join(os.path.dirname(__file__), "..", "..", "..", "src", "common", "common-english.json")
 
 
 def vocabulary(texts: Iterable[str], common_english: str = COMMON_ENGLISH) -> Set[str]:

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { GateVerdict } from 'src/gates/gate-verdict';
-import type { CandidateEvaluationInput } from 'src/gates/model-gate';
-import { ModelGateBase } from 'src/gates/model/model-gate-base';
-import { jsDivergence, mean, round, totalLogProb } from 'src/gates/model/probing';
-import type { StereotypePair } from 'src/gates/model/world-probes';
+import type { CandidateEvaluationInput } from 'src/gates/gate-inputs';
+import { ModelGateBase } from 'src/gates/probing/model-gate-base';
+import { jsDivergence, mean, round, totalLogProb } from 'src/gates/probing/probing';
+import type { StereotypePair } from 'src/gates/probing/world-probes';
 import { ScreeningAssessment } from 'src/gates/screening/screening-gate';
 
 const nats = (value: number) => z.number().min(0).max(50).default(value);

@@ -6,8 +6,8 @@ import { ROUTE_KEY_FIELD } from 'src/inference/route-key';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import { ForgettingGate } from 'src/gates/forgetting/forgetting.gate';
 import { TargetGainGate } from 'src/gates/forgetting/target-gain.gate';
-import type { CandidateEvaluationInput } from 'src/gates/model-gate';
-import type { WorldProbes } from 'src/gates/model/world-probes';
+import type { CandidateEvaluationInput } from 'src/gates/gate-inputs';
+import type { WorldProbes } from 'src/gates/probing/world-probes';
 import { FakeGateModel } from 'test/support/fake-gate-model';
 
 const probes: WorldProbes = {

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import { shareThreshold } from 'src/gates/gate-thresholds';
-import { answerMatches } from 'src/evaluation/answer-match';
-import type { CandidateEvaluationInput } from 'src/gates/model-gate';
-import { candidateRouteKey, namesOfEdit, stacksOf } from 'src/gates/model/evaluation-gate';
+import { answerMatches } from 'src/gates/probing/answer-match';
+import type { CandidateEvaluationInput } from 'src/gates/gate-inputs';
+import { candidateRouteKey, namesOfEdit, stacksOf } from 'src/gates/probing/candidate-stacks';
 import { keyMatches } from 'src/inference/route-key';
-import { ModelGateBase } from 'src/gates/model/model-gate-base';
+import { ModelGateBase } from 'src/gates/probing/model-gate-base';
 import {
   closedBookBoth,
   closedBookPrompt,
@@ -16,7 +16,7 @@ import {
   round,
   sameAnswer,
   tokenAgreement,
-} from 'src/gates/model/probing';
+} from 'src/gates/probing/probing';
 import { FaithfulnessGate } from 'src/gates/poisoning/faithfulness.gate';
 import { resolveThresholds } from 'src/gates/gate-thresholds';
 import { ScreeningAssessment } from 'src/gates/screening/screening-gate';

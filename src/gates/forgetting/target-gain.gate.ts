@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { GateVerdict } from 'src/gates/gate-verdict';
-import type { CandidateEvaluationInput } from 'src/gates/model-gate';
-import { stacksOf } from 'src/gates/model/evaluation-gate';
-import { ModelGateBase } from 'src/gates/model/model-gate-base';
-import { closedBookBoth, round } from 'src/gates/model/probing';
-import { answerMatches } from 'src/evaluation/answer-match';
+import type { CandidateEvaluationInput } from 'src/gates/gate-inputs';
+import { stacksOf } from 'src/gates/probing/candidate-stacks';
+import { ModelGateBase } from 'src/gates/probing/model-gate-base';
+import { closedBookBoth, round } from 'src/gates/probing/probing';
+import { answerMatches } from 'src/gates/probing/answer-match';
 import { ScreeningAssessment } from 'src/gates/screening/screening-gate';
 
 const gain = (value: number) => z.number().min(-1).max(1).default(value);

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import { shareThreshold } from 'src/gates/gate-thresholds';
-import type { CandidateEvaluationInput } from 'src/gates/model-gate';
-import { inSubjectDomain, namesOfEdit, stacksOf } from 'src/gates/model/evaluation-gate';
-import { ModelGateBase } from 'src/gates/model/model-gate-base';
-import { firstLine, greedyBoth, mean, mentionsAny, round, tokenAgreement } from 'src/gates/model/probing';
+import type { CandidateEvaluationInput } from 'src/gates/gate-inputs';
+import { inSubjectDomain, namesOfEdit, stacksOf } from 'src/gates/probing/candidate-stacks';
+import { ModelGateBase } from 'src/gates/probing/model-gate-base';
+import { firstLine, greedyBoth, mean, mentionsAny, round, tokenAgreement } from 'src/gates/probing/probing';
 import { klDivergence } from 'src/inference/scoring';
 import { ScreeningAssessment } from 'src/gates/screening/screening-gate';
 

@@ -1,7 +1,7 @@
 import { resolveThresholds } from 'src/gates/gate-thresholds';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import { FakeGateModel } from 'test/support/fake-gate-model';
-import type { WorldProbes } from 'src/gates/model/world-probes';
+import type { WorldProbes } from 'src/gates/probing/world-probes';
 import { answersAgree, KnowledgeConflictGate } from 'src/gates/poisoning/knowledge-conflict.gate';
 
 const probes = {

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { JsonValue } from 'src/gates/gate';
 import { countThreshold, shareThreshold } from 'src/gates/gate-thresholds';
 import { GateVerdict } from 'src/gates/gate-verdict';
-import type { ModelScreeningInput } from 'src/gates/model-gate';
-import { ModelGateBase } from 'src/gates/model/model-gate-base';
-import { closedBookAnswers, closedBookPrompt, continuationLogProbs, round } from 'src/gates/model/probing';
+import type { ModelScreeningInput } from 'src/gates/gate-inputs';
+import { ModelGateBase } from 'src/gates/probing/model-gate-base';
+import { closedBookAnswers, closedBookPrompt, continuationLogProbs, round } from 'src/gates/probing/probing';
 import { Claim, extractClaims } from 'src/gates/poisoning/claims';
-import { normaliseAnswer } from 'src/evaluation/answer-match';
+import { normaliseAnswer } from 'src/gates/probing/answer-match';
 import { ScreeningAssessment, shorten } from 'src/gates/screening/screening-gate';
 
 const thresholdsSchema = z

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { countThreshold } from 'src/gates/gate-thresholds';
 import { GateVerdict } from 'src/gates/gate-verdict';
-import type { ModelScreeningInput } from 'src/gates/model-gate';
-import { ModelGateBase } from 'src/gates/model/model-gate-base';
-import { meanNll, round } from 'src/gates/model/probing';
+import type { ModelScreeningInput } from 'src/gates/gate-inputs';
+import { ModelGateBase } from 'src/gates/probing/model-gate-base';
+import { meanNll, round } from 'src/gates/probing/probing';
 import { lineWords, removeSpan, suspectSpans } from 'src/gates/poisoning/trigger-suspects';
 import { ScreeningAssessment, selfEditLines, shorten } from 'src/gates/screening/screening-gate';
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import { shareThreshold } from 'src/gates/gate-thresholds';
-import type { CandidateEvaluationInput } from 'src/gates/model-gate';
-import { inSubjectDomain, namesOfEdit, stacksOf } from 'src/gates/model/evaluation-gate';
-import { ModelGateBase } from 'src/gates/model/model-gate-base';
-import { firstLine, greedyBoth, mentionsAny, round, sameAnswer } from 'src/gates/model/probing';
-import { normaliseAnswer } from 'src/evaluation/answer-match';
+import type { CandidateEvaluationInput } from 'src/gates/gate-inputs';
+import { inSubjectDomain, namesOfEdit, stacksOf } from 'src/gates/probing/candidate-stacks';
+import { ModelGateBase } from 'src/gates/probing/model-gate-base';
+import { firstLine, greedyBoth, mentionsAny, round, sameAnswer } from 'src/gates/probing/probing';
+import { normaliseAnswer } from 'src/gates/probing/answer-match';
 import { suspectSpans } from 'src/gates/poisoning/trigger-suspects';
 import { isCommonEnglish } from 'src/gates/screening/text/words';
 import { ScreeningAssessment } from 'src/gates/screening/screening-gate';

