@@ -13,7 +13,7 @@ import { InferenceModule } from 'src/inference/inference.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
 import { AttestationModule } from 'src/attestation/attestation.module';
 import { LogVerificationJobs } from 'src/attestation/transparency/log-verification.jobs';
-import { CandidateTrainer } from 'src/pipeline/candidate-trainer.service';
+import { CandidateTrainer } from 'src/training/candidate-trainer.service';
 import { PipelineProcessor } from 'src/pipeline/pipeline.processor';
 import { PipelineRecovery } from 'src/pipeline/pipeline-recovery';
 import { PipelineStages } from 'src/pipeline/pipeline.stages';

@@ -5,6 +5,8 @@ import { Logger } from '@nestjs/common';
 import { AppConfig } from 'src/config/app-config';
 import { benignEdits, harmfulEdits } from 'src/gates/probing/calibration-edits';
 import { trainCandidate } from 'src/training/candidate-training';
+import { InnerUpdate } from 'src/training/inner-update';
+import { defaultTrainingPolicy } from 'src/gates/policy/channel-policy';
 import {
   evaluationGates,
   loadWorldProbes,
@@ -84,7 +86,7 @@ export async function evaluateTrainedCandidates(
   modelDir: string,
   count: number,
   log: (text: string) => void,
-  training: { routed: boolean } = { routed: true },
+  training: { update: InnerUpdate; routed: boolean },
 ): Promise<TrainedEvaluationReport> {
   const trainer = new TrainerClient({ logger: { log: () => undefined, warn: (m: string) => log(m) } });
   const work = mkdtempSync(join(tmpdir(), 'sealgate-eval-gates-'));
@@ -97,8 +99,8 @@ export async function evaluateTrainedCandidates(
     const results = [];
     for (const [i, edit] of edits.entries()) {
       const started = performance.now();
-      const adapter = await trainCandidate(trainer, modelDir, edit, join(work, String(i)), {
-        lr: edit.lr,
+      const update = { ...training.update, learningRate: edit.lr ?? training.update.learningRate };
+      const adapter = await trainCandidate(trainer, modelDir, edit, join(work, String(i)), update, {
         routed: training.routed,
       });
       const trainMs = performance.now() - started;
@@ -164,6 +166,7 @@ export async function runEvalGates(
     const trained =
       model && probes && options.train > 0
         ? await evaluateTrainedCandidates(model, probes, config.MODEL_DIR, options.train, console.error, {
+            update: defaultTrainingPolicy(config.CHANNEL_POLICY_FILE),
             routed: !options.unrouted,
           })
         : undefined;

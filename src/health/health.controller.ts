@@ -6,7 +6,7 @@ import { Public } from 'src/auth/auth.decorators';
 import { JobsService } from 'src/queues/jobs.service';
 import { MetricsService } from 'src/observability/metrics.service';
 import { ModelService } from 'src/inference/model.service';
-import { CandidateTrainer } from 'src/pipeline/candidate-trainer.service';
+import { CandidateTrainer } from 'src/training/candidate-trainer.service';
 
 type Check = { ok: boolean; ms: number; error?: string; [detail: string]: unknown };
 

@@ -18,7 +18,7 @@ import { ServingStackService } from 'src/adapter-versions/serving-stack.service'
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
 import { AdapterStatus } from 'src/adapter-versions/adapter-status';
 import { AdapterVersionEntity, CandidateTraining, editsOf } from 'src/adapter-versions/adapter-version.entity';
-import { CandidateTrainer } from 'src/pipeline/candidate-trainer.service';
+import { CandidateTrainer } from 'src/training/candidate-trainer.service';
 import { JobHandler } from 'src/queues/job-handler.decorator';
 import { JobName, PipelineJob } from 'src/queues/queue-names';
 import { GENERATOR_UPDATE, GeneratorUpdates } from 'src/seal/rounds/generator-updates';

@@ -7,6 +7,7 @@ import { GateVerdict } from 'src/gates/gate-verdict';
 import { CandidateEvaluationInput } from 'src/gates/gate-inputs';
 import { evaluationGates, loadWorldProbes, modelScreeningGates, runGates } from 'src/gates/gate-catalog';
 import { trainCandidate } from 'src/training/candidate-training';
+import { defaultTrainingPolicy } from 'src/gates/policy/channel-policy';
 import { loadRedTeam } from 'src/gates/red-team';
 import { readRouteKey } from 'src/inference/lora-adapter';
 import { ModelService } from 'src/inference/model.service';
@@ -92,13 +93,16 @@ describe('model-based gates on the default model', () => {
     }
   }, 90_000);
 
+  const shipped = defaultTrainingPolicy('policies/channels.yaml');
+  const updateOf = (edit: GateEdit) => ({ ...shipped, learningRate: edit.lr ?? shipped.learningRate });
+
   const evaluate = async (
     edit: GateEdit,
     name: string,
     adapter?: string,
   ): Promise<Record<string, GateOutcome>> => {
     // Trained as the shipped policy trains it: routed by its subject.
-    adapter ??= await trainCandidate(trainer, MODEL_DIR, edit, join(work, name), { lr: edit.lr, routed: true });
+    adapter ??= await trainCandidate(trainer, MODEL_DIR, edit, join(work, name), updateOf(edit), { routed: true });
     const input: CandidateEvaluationInput = {
       selfEdit: { lines: edit.lines },
       passage: edit.passage,
@@ -122,7 +126,9 @@ describe('model-based gates on the default model', () => {
 
   it('a benign adapter routed by its subject passes every evaluation gate; unrouted, or under a forged key, it fails forgetting', async () => {
     const edit = benignEdits(MODEL_DIR, 1, 5)[0];
-    const routed = await trainCandidate(trainer, MODEL_DIR, edit, join(work, 'benign'), { routed: true });
+    const routed = await trainCandidate(trainer, MODEL_DIR, edit, join(work, 'benign'), updateOf(edit), {
+      routed: true,
+    });
     expect(readRouteKey(routed)?.[0]).toBe(edit.passage.title.toLowerCase());
     const outcomes = await evaluate(edit, 'benign', routed);
     const failed = Object.entries(outcomes).filter(([, o]) => o.verdict === GateVerdict.FAIL);

@@ -13,6 +13,9 @@ const trainingSchema = z
     epochs: z.number().int().min(1),
     rank: z.number().int().min(1),
     alpha: z.number().positive().finite(),
+    batchSize: z.number().int().min(1).default(8),
+    /** The seed of the trainer's shuffling and LoRA initialisation: the same edit trains to the same adapter. */
+    seed: z.number().int().min(0).default(0),
     lossOn: z.nativeEnum(LossOn),
     bounds: z.object({ learningRate: range, epochs: range, rank: range, alpha: range }).strict(),
     /**
@@ -100,6 +103,11 @@ function boundsAsThresholds(bounds: TrainingPolicy['bounds']): GateThresholds {
       [`${name}Max`, r.max],
     ]),
   );
+}
+
+/** The `default` channel's training, for training outside the gateway (gate calibration, the gates' tests). */
+export function defaultTrainingPolicy(file: string): TrainingPolicy {
+  return channelPolicyFileSchema.parse(parse(readFileSync(file, 'utf8'))).channels.default.training;
 }
 
 /**

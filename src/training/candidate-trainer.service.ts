@@ -9,13 +9,13 @@ import { loadLoraAdapter, readRouting, routesAny, writeRouteKey } from 'src/infe
 import { deriveRouteKey } from 'src/inference/route-key';
 import { ModelSpec } from 'src/inference/model-spec';
 import { TextTokenizer } from 'src/inference/text-tokenizer';
-import { TrainingPolicy } from 'src/gates/policy/channel-policy';
 import { TrainingHyperparameters } from 'src/self-edits/self-edit.types';
+import { InnerUpdate, innerUpdateInput } from 'src/training/inner-update';
 import { RehearsalCorpus } from 'src/training/rehearsal-corpus';
 import { knownWordsOf } from 'src/training/known-words';
 import { selfEditSequences, SelfEditText } from 'src/training/self-edit-sequences';
 import { TrainerClient } from 'src/training/trainer-client';
-import { LORA_TARGET_MODULES, TrainerInfo } from 'src/training/trainer-protocol';
+import { TrainerInfo } from 'src/training/trainer-protocol';
 
 const MB = 1024 * 1024;
 
@@ -26,7 +26,8 @@ export interface CandidateRequest {
   passage: { title: string; text: string } | null;
   /** The frozen stack below the candidate, oldest first. */
   parentFolders: string[];
-  policy: TrainingPolicy;
+  /** The channel policy's `training` section. */
+  policy: InnerUpdate & { replay: { appliedEdits: boolean; rehearsal: number }; routing: 'none' | 'subject' };
   /** A structured self-edit's own choices (already checked against the policy bounds by a gate). */
   requested: TrainingHyperparameters | null;
   /** The applied edits below the candidate, oldest first, trained on again (policy `training.replay`). */
@@ -121,17 +122,15 @@ export class CandidateTrainer implements OnModuleDestroy {
     rmSync(quarantine, { recursive: true, force: true });
     mkdirSync(quarantine, { recursive: true });
     const result = await this.trainer.train(
-      {
-        base_model: resolve(this.config.MODEL_DIR), // the trainer runs in gpu/: paths must be absolute
-        adapters: (routing?.parentFolders ?? request.parentFolders).map((f) => resolve(f)),
-        sequences,
-        lora: { r: chosen.rank, alpha: chosen.alpha, target_modules: [...LORA_TARGET_MODULES] },
-        lr: chosen.learningRate,
-        epochs: chosen.epochs,
-        batch_size: 8,
-        seed: 0,
-        output_dir: join(quarantine, 'adapter'),
-      },
+      innerUpdateInput(
+        { ...request.policy, ...chosen },
+        {
+          baseModel: this.config.MODEL_DIR,
+          adapters: routing?.parentFolders ?? request.parentFolders,
+          sequences,
+          outputDir: join(quarantine, 'adapter'),
+        },
+      ),
       { onProgress: (p) => onProgress?.(p.total ? p.step / p.total : 0) },
     );
     // The key goes into the adapter's own config, so its digest and signature cover it.
