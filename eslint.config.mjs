@@ -2,6 +2,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import boundaries from 'eslint-plugin-boundaries';
+import importX from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 /**
  * The layers of src/, lowest first (docs/architecture.md draws them). A folder imports only from the folders
@@ -37,7 +39,17 @@ export const LAYERS = [
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'data/**', 'node_modules/**', 'gpu/**', 'models/**', 'coverage/**', '*.mjs', '*.js', 'test/support/*.js'],
+    ignores: [
+      'dist/**',
+      'data/**',
+      'node_modules/**',
+      'gpu/**',
+      'models/**',
+      'coverage/**',
+      '*.mjs',
+      '*.js',
+      'test/support/*.js',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -58,20 +70,25 @@ export default tseslint.config(
   {
     files: ['src/**/*.ts'],
     ignores: ['src/**/*.spec.ts', 'src/main.ts'],
-    plugins: { boundaries },
+    plugins: { boundaries, 'import-x': importX },
     settings: {
       'import/resolver': { typescript: { project: './tsconfig.json' } },
-      'boundaries/elements': [
-        ...LAYERS.map((layer) => ({ type: layer, pattern: `src/${layer}` })),
-      ],
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })],
+      'import-x/internal-regex': '^src/',
+      'import-x/extensions': ['.ts'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'boundaries/elements': [...LAYERS.map((layer) => ({ type: layer, pattern: `src/${layer}` }))],
     },
     rules: {
       'boundaries/no-unknown-files': 'error',
+      // Layers rule out a circle between folders; this one rules it out inside a folder too.
+      'import-x/no-cycle': 'error',
       'boundaries/dependencies': [
         'error',
         {
           default: 'disallow',
-          message: '{{from.type}} sits below {{to.type}}: see docs/architecture.md for which layer may import which',
+          message:
+            '{{from.type}} sits below {{to.type}}: see docs/architecture.md for which layer may import which',
           policies: LAYERS.map((layer, i) => ({
             from: { element: { type: layer } },
             allow: { to: { element: { type: LAYERS.slice(0, i) } } },

@@ -5,19 +5,22 @@ import { join } from 'node:path';
 const ROOT = join(__dirname, '..', '..');
 
 /**
- * The layer rule of `npm run lint` (eslint.config.mjs, LAYERS; docs/architecture.md) on two files written for
- * the test: a low folder importing a higher one fails, the same folder importing a lower one passes.
+ * The layer rules of `npm run lint` (eslint.config.mjs, LAYERS; docs/architecture.md) on files written for the
+ * test: a low folder importing a higher one fails, two files importing each other fail, an import down passes.
  */
 describe('layers', () => {
   const upward = join(ROOT, 'src', 'channels', 'layer-probe-upward.ts');
   const downward = join(ROOT, 'src', 'channels', 'layer-probe-downward.ts');
+  const circle = [
+    join(ROOT, 'src', 'channels', 'layer-probe-a.ts'),
+    join(ROOT, 'src', 'channels', 'layer-probe-b.ts'),
+  ];
 
   afterAll(() => {
-    rmSync(upward, { force: true });
-    rmSync(downward, { force: true });
+    for (const file of [upward, downward, ...circle]) rmSync(file, { force: true });
   });
 
-  it('fails an import from a lower folder up to a higher one, and passes one that runs down', () => {
+  it('fails an import up a layer and a circle of imports, and passes an import down', () => {
     writeFileSync(
       upward,
       "import { LineageService } from 'src/lineage/lineage.service';\nexport const probe = LineageService;\n",
@@ -26,9 +29,24 @@ describe('layers', () => {
       downward,
       "import { sha256Hex } from 'src/common/sha256';\nexport const probe = sha256Hex;\n",
     );
+    writeFileSync(
+      circle[0],
+      "import { b } from 'src/channels/layer-probe-b';\nexport const a = (): number => b();\n",
+    );
+    writeFileSync(
+      circle[1],
+      "import { a } from 'src/channels/layer-probe-a';\nexport const b = (): number => a();\n",
+    );
     const lint = spawnSync(
       process.execPath,
-      [join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '--format', 'json', upward, downward],
+      [
+        join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'),
+        '--format',
+        'json',
+        upward,
+        downward,
+        ...circle,
+      ],
       { cwd: ROOT, encoding: 'utf8' },
     );
     expect(lint.status).toBe(1);
@@ -44,5 +62,6 @@ describe('layers', () => {
       }),
     ]);
     expect(messagesOf(downward)).toEqual([]);
+    expect(messagesOf(circle[0])).toEqual([expect.objectContaining({ ruleId: 'import-x/no-cycle' })]);
   }, 180_000);
 });
