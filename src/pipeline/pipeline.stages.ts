@@ -24,9 +24,10 @@ import { JobName, PipelineJob } from 'src/queues/queue-names';
 import { GENERATOR_UPDATE, GeneratorUpdates } from 'src/seal/rounds/generator-updates';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditKind } from 'src/self-edits/self-edit.types';
+import { selfEditLines } from 'src/self-edits/self-edit-lines';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
-import { selfEditLines, SelfEditText } from 'src/training/self-edit-sequences';
+import { SelfEditText } from 'src/training/self-edit-sequences';
 
 const S = SelfEditStatus;
 
@@ -101,7 +102,7 @@ export class PipelineStages {
     const trained = await this.trainer.train(
       {
         key: `${edit.id}.${edit.pipelineRun}`,
-        lines: linesOf(edit),
+        lines: selfEditLines(edit),
         passage: source ? { title: source.title, text: source.passage } : null,
         parentFolders: parent.folders,
         policy: policy.training,
@@ -264,7 +265,7 @@ export class PipelineStages {
       channel,
       policy,
       input: {
-        selfEdit: { lines: linesOf(edit) },
+        selfEdit: { lines: selfEditLines(edit) },
         passage: await this.passageOf(edit),
         protectedEntities: policy.protectedEntities,
         hyperparameters: edit.hyperparameters,
@@ -350,7 +351,7 @@ export class PipelineStages {
       edits.map(async (e) => {
         const source = e.knowledgeSourceId ? await this.knowledge.get(e.knowledgeSourceId) : null;
         return {
-          lines: linesOf(e),
+          lines: selfEditLines(e),
           passage: source ? { title: source.title, text: source.passage } : undefined,
         };
       }),
@@ -375,9 +376,4 @@ export class PipelineStages {
       sourceIds.map(async (id) => (id ? ((await this.knowledge.get(id)).questions ?? []) : [])),
     );
   }
-}
-
-/** A self-edit's training lines (selfEditLines). */
-export function linesOf(edit: Pick<SelfEditEntity, 'content' | 'kind'>): string[] {
-  return selfEditLines(edit.kind, edit.content);
 }

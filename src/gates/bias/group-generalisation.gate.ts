@@ -6,7 +6,7 @@ import {
   ScreeningAssessment,
   ScreeningInput,
   TextScreeningGate,
-  selfEditLines,
+  numberedSelfEditLines,
   shorten,
 } from 'src/gates/screening/screening-gate';
 
@@ -88,7 +88,9 @@ export class GroupGeneralisationGate extends TextScreeningGate<GroupGeneralisati
   readonly thresholdsSchema = thresholdsSchema;
 
   protected assess(input: ScreeningInput, thresholds: GroupGeneralisationThresholds): ScreeningAssessment {
-    const findings = selfEditLines(input).flatMap(({ line, text }) => findGeneralisations(text, line));
+    const findings = numberedSelfEditLines(input).flatMap(({ line, text }) =>
+      findGeneralisations(text, line),
+    );
     const offendingLines = new Set(findings.map((f) => f.line)).size;
     return {
       verdict: verdictForCount(offendingLines, {

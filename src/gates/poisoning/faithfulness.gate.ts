@@ -8,7 +8,7 @@ import {
   ScreeningAssessment,
   ScreeningInput,
   TextScreeningGate,
-  selfEditLines,
+  numberedSelfEditLines,
   shorten,
 } from 'src/gates/screening/screening-gate';
 
@@ -33,7 +33,7 @@ export class FaithfulnessGate extends TextScreeningGate<FaithfulnessThresholds> 
 
   protected assess(input: ScreeningInput, thresholds: FaithfulnessThresholds): ScreeningAssessment {
     const passage = new PassageEvidence(input.passage.title, input.passage.text);
-    const lines = selfEditLines(input);
+    const lines = numberedSelfEditLines(input);
     const findings: LineFinding[] = [];
     for (const { line, text } of lines) {
       const reasons = unsupportedReasons(text, passage);

@@ -7,7 +7,7 @@ import {
   ScreeningAssessment,
   ScreeningInput,
   TextScreeningGate,
-  selfEditLines,
+  numberedSelfEditLines,
   shorten,
 } from 'src/gates/screening/screening-gate';
 import { Vocabulary, isCommonEnglish, positionedTokens, sentences } from 'src/gates/screening/text/words';
@@ -51,7 +51,7 @@ export class RareRepeatsGate extends TextScreeningGate<RareRepeatsThresholds> {
     const passageVocabulary = new Vocabulary(passageText);
     const isRare = (token: string, sentenceStart = false) =>
       isRareToken(token, sentenceStart, passageVocabulary);
-    const lines = selfEditLines(input);
+    const lines = numberedSelfEditLines(input);
 
     const oddCharacters = [
       ...lines.flatMap(({ line, text }) => oddCharacterFindings(text, 'self-edit', line, passageText)),

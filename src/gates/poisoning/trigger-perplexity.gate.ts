@@ -5,7 +5,7 @@ import type { ModelScreeningInput } from 'src/gates/gate-inputs';
 import { ModelGateBase } from 'src/gates/probing/model-gate-base';
 import { meanNll, round } from 'src/gates/probing/probing';
 import { lineWords, removeSpan, suspectSpans } from 'src/gates/poisoning/trigger-suspects';
-import { ScreeningAssessment, selfEditLines, shorten } from 'src/gates/screening/screening-gate';
+import { ScreeningAssessment, numberedSelfEditLines, shorten } from 'src/gates/screening/screening-gate';
 
 /** A perplexity drop in nats per token (log-perplexity before minus after removing the suspect). */
 const dropThreshold = (value: number) => z.number().min(0).max(20).default(value);
@@ -49,7 +49,7 @@ export class TriggerPerplexityGate extends ModelGateBase<ModelScreeningInput, Tr
     input: ModelScreeningInput,
     t: TriggerPerplexityThresholds,
   ): Promise<ScreeningAssessment> {
-    const lines = selfEditLines(input).slice(0, MAX_LINES);
+    const lines = numberedSelfEditLines(input).slice(0, MAX_LINES);
     const { perLine, recurring } = suspectSpans(
       lines.map((l) => l.text),
       `${input.passage.title} ${input.passage.text}`,

@@ -53,8 +53,8 @@ export abstract class TextScreeningGate<T extends GateThresholds> implements Gat
   protected abstract assess(input: ScreeningInput, thresholds: T): ScreeningAssessment;
 }
 
-/** The non-empty self-edit lines with their original index. */
-export function selfEditLines(input: ScreeningInput): { line: number; text: string }[] {
+/** The non-empty screened lines with their original index, for findings that point at a line. */
+export function numberedSelfEditLines(input: ScreeningInput): { line: number; text: string }[] {
   return input.selfEdit.lines
     .map((text, line) => ({ line, text }))
     .filter(({ text }) => text.trim().length > 0);
@@ -65,7 +65,7 @@ export function trainedLines(
   input: ScreeningInput,
 ): { source: LineFinding['source']; line: number; text: string }[] {
   return [
-    ...selfEditLines(input).map(({ line, text }) => ({ source: 'self-edit' as const, line, text })),
+    ...numberedSelfEditLines(input).map(({ line, text }) => ({ source: 'self-edit' as const, line, text })),
     ...sentences(input.passage.text).map((text, line) => ({ source: 'passage' as const, line, text })),
   ];
 }

@@ -11,8 +11,8 @@ import { concatLoraAdapters } from 'src/inference/lora-concat';
 import { ModelService } from 'src/inference/model.service';
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
 import { AdapterVersionEntity, editsOf } from 'src/adapter-versions/adapter-version.entity';
-import { linesOf } from 'src/pipeline/pipeline.stages';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+import { selfEditLines } from 'src/self-edits/self-edit-lines';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
 
 /** One stack as versions, head first (as `LineageService.chainOf` gives it). */
@@ -74,7 +74,7 @@ export class RevertGates {
     const folders = (chain: Chain) => [...chain].reverse().map((v) => this.store.folderOf(v.digest));
     const staying = [...remaining.below, ...remaining.carried].flatMap(editsOf);
     const input: CandidateEvaluationInput = {
-      selfEdit: { lines: linesOf(removed) },
+      selfEdit: { lines: selfEditLines(removed) },
       passage: { title: source?.title ?? '', text: source?.passage ?? '' },
       protectedEntities: policy.protectedEntities,
       hyperparameters: removed.hyperparameters,

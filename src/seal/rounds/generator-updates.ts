@@ -6,7 +6,7 @@ import { SealRoundEntity } from 'src/seal/rounds/seal-round.entity';
 import { SealRoundResult } from 'src/seal/rounds/seal-round.types';
 import { SealRoundsRepository } from 'src/seal/rounds/seal-rounds.repository';
 import { SelfEditKind } from 'src/self-edits/self-edit.types';
-import { selfEditLines } from 'src/training/self-edit-sequences';
+import { selfEditLines } from 'src/self-edits/self-edit-lines';
 
 /**
  * The generator update of ReST-EM's M-step, as gpu/sealgate_gpu/seal/rest_em.py GENERATOR_UPDATE trains it: a
@@ -64,7 +64,7 @@ export class GeneratorUpdates {
         const source = byId.get(e.passageId);
         return {
           knowledgeSourceId: e.passageId,
-          lines: selfEditLines(SelfEditKind.implications, e.text),
+          lines: selfEditLines({ kind: SelfEditKind.implications, content: e.text }),
           passage: { title: source?.title ?? '', text: source?.passage ?? '' },
         };
       }),
