@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { sha256Hex } from 'src/common/sha256';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -40,10 +40,7 @@ export function chainedContentOf(
  * language can recompute it from an export.
  */
 export function chainHash(prevHash: string, content: ChainedContent): string {
-  return createHash('sha256')
-    .update(prevHash)
-    .update(canonicalize(content) ?? '')
-    .digest('hex');
+  return sha256Hex(prevHash + (canonicalize(content) ?? ''));
 }
 
 /** Values are stored as JSON; normalising first makes what is hashed equal to what is read back. */

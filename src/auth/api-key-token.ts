@@ -1,4 +1,5 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { sha256Hex } from 'src/common/sha256';
 
 /**
  * Tokens look like `sg_<prefix>_<secret>`: the prefix finds the key, the whole token is hashed with SHA-256
@@ -19,7 +20,7 @@ export function newApiKeyToken(): NewToken {
 }
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return sha256Hex(token);
 }
 
 export function parseToken(token: string): { prefix: string } | null {

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
+import { sha256Hex } from 'src/common/sha256';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
 import { LORA_MODULES, LoraModule, ModelSpec } from 'src/inference/model-spec';
 import {
@@ -153,8 +153,8 @@ export async function loadLoraAdapter(
     modules.set(key, { rank, a: a!, b: b!.map((v) => v * scale) });
   }
   const digest = adapterDigest({
-    [ADAPTER_CONFIG_FILE]: sha256(configBytes),
-    [ADAPTER_WEIGHTS_FILE]: sha256(weightBytes),
+    [ADAPTER_CONFIG_FILE]: sha256Hex(configBytes),
+    [ADAPTER_WEIGHTS_FILE]: sha256Hex(weightBytes),
   });
   const adapter: LoraAdapter = {
     digest,
@@ -276,11 +276,9 @@ export function writeRouteKey(folder: string, key: string[]): void {
 export function adapterDigest(
   fileSha256: Record<typeof ADAPTER_CONFIG_FILE | typeof ADAPTER_WEIGHTS_FILE, string>,
 ): string {
-  return createHash('sha256')
-    .update(
-      `${ADAPTER_CONFIG_FILE}:${fileSha256[ADAPTER_CONFIG_FILE]}\n${ADAPTER_WEIGHTS_FILE}:${fileSha256[ADAPTER_WEIGHTS_FILE]}\n`,
-    )
-    .digest('hex');
+  return sha256Hex(
+    `${ADAPTER_CONFIG_FILE}:${fileSha256[ADAPTER_CONFIG_FILE]}\n${ADAPTER_WEIGHTS_FILE}:${fileSha256[ADAPTER_WEIGHTS_FILE]}\n`,
+  );
 }
 
 /** PEFT's scaling: alpha / r (alpha / sqrt(r) with rsLoRA), with per-module alpha overrides. */
@@ -295,5 +293,3 @@ export function scalingOf(
   }
   return config.use_rslora ? alpha / Math.sqrt(rank) : alpha / rank;
 }
-
-const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
@@ -133,15 +132,4 @@ export const WEIGHTS_FILE = 'model.safetensors';
 function firstId(ids: number | number[] | null | undefined): number | undefined {
   if (Array.isArray(ids)) return ids[0];
   return ids ?? undefined;
-}
-
-/** SHA-256 of a file, streamed (model files can be gigabytes). */
-export function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
 }

@@ -6,7 +6,8 @@ import { GenerationRequest, GenerationResult } from 'src/inference/generator';
 import { EngineClient, EngineOptions, InferenceEngine, StepListener } from 'src/inference/inference-engine';
 import { InferenceThread } from 'src/inference/inference-thread';
 import { InferenceError, InferenceErrorCode } from 'src/inference/inference.errors';
-import { ModelSpec, sha256File, WEIGHTS_FILE } from 'src/inference/model-spec';
+import { ModelSpec, WEIGHTS_FILE } from 'src/inference/model-spec';
+import { sha256File } from 'src/common/sha256';
 import { ScoreResult } from 'src/inference/scoring';
 import { MetricsService } from 'src/observability/metrics.service';
 

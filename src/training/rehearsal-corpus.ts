@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { sha256Bytes } from 'src/common/sha256';
 
 export const REHEARSAL_FILE = 'rehearsal.jsonl';
 
@@ -17,7 +17,7 @@ export class RehearsalCorpus {
   draw(key: string, count: number): string[] {
     if (count === 0) return [];
     const texts = this.load();
-    const start = createHash('sha256').update(key).digest().readUInt32BE(0) % texts.length;
+    const start = sha256Bytes(key).readUInt32BE(0) % texts.length;
     return Array.from({ length: Math.min(count, texts.length) }, (_, i) => texts[(start + i) % texts.length]);
   }
 

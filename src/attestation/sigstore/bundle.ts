@@ -1,4 +1,4 @@
-import { createHash, KeyObject } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
 import { basename, join, resolve } from 'node:path';
 import {
   DsseEnvelope,
@@ -18,12 +18,12 @@ import {
   statementPayload,
 } from 'src/attestation/sigstore/in-toto';
 import { keyIdOf, publicKeyPem } from 'src/attestation/sigstore/keys';
+import { sha256File, sha256Hex } from 'src/common/sha256';
 import {
   DEFAULT_IGNORE_PATHS,
   hashModelFolder,
   isSafeRelativePath,
   listModelFiles,
-  sha256OfFile,
 } from 'src/attestation/sigstore/model-files';
 import { SigningError, SigningErrorCode } from 'src/attestation/sigstore/signing.errors';
 
@@ -41,8 +41,7 @@ export interface SigstoreBundle {
 }
 
 /** The key hint model_signing writes and checks: hex SHA-256 of the public key's SPKI PEM text. */
-export const publicKeyHint = (key: KeyObject): string =>
-  createHash('sha256').update(publicKeyPem(key)).digest('hex');
+export const publicKeyHint = (key: KeyObject): string => sha256Hex(publicKeyPem(key));
 
 /** Signs any in-toto statement into a bundle (model signature, provenance, test result). */
 export function bundleStatement(statement: Statement, signingKey: KeyObject): SigstoreBundle {
@@ -156,7 +155,7 @@ export async function verifyModelFolder(
   const present = new Set(await listModelFiles(folder, [...DEFAULT_IGNORE_PATHS, ...manifest.ignorePaths]));
   for (const file of manifest.files) {
     if (!present.delete(file.path)) throw digestMismatch(`${file.path} is signed but missing`, file.path);
-    const actual = await sha256OfFile(join(folder, file.path));
+    const actual = await sha256File(join(folder, file.path));
     if (actual !== file.sha256) {
       throw digestMismatch(`${file.path} has sha256 ${actual}, but ${file.sha256} was signed`, file.path);
     }

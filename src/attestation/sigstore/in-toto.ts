@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import { sha256Hex } from 'src/common/sha256';
 import { isRecord } from 'src/attestation/sigstore/dsse';
 import { SigningError, SigningErrorCode } from 'src/attestation/sigstore/signing.errors';
 
@@ -176,9 +176,7 @@ function compareCodePoints(a: string, b: string): number {
 }
 
 const rootDigestOf = (files: FileDigest[]): string =>
-  files
-    .reduce((hash, file) => hash.update(Buffer.from(file.sha256, 'hex')), createHash('sha256'))
-    .digest('hex');
+  sha256Hex(Buffer.concat(files.map((file) => Buffer.from(file.sha256, 'hex'))));
 
 // --- SLSA provenance v1 (slsa.dev/spec/v1.0/provenance) ---
 

@@ -1,12 +1,5 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  KeyObject,
-  sign,
-  verify,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from 'node:crypto';
+import { sha256Hex } from 'src/common/sha256';
 import { SigningError, SigningErrorCode } from 'src/attestation/sigstore/signing.errors';
 
 /**
@@ -87,8 +80,7 @@ export const publicKeyDer = (key: KeyObject): Buffer =>
   publicKeyOf(key).export({ type: 'spki', format: 'der' });
 
 /** Hex SHA-256 of the SPKI DER: the key id sealgate writes into DSSE signatures and key listings. */
-export const keyIdOf = (key: KeyObject): string =>
-  createHash('sha256').update(publicKeyDer(key)).digest('hex');
+export const keyIdOf = (key: KeyObject): string => sha256Hex(publicKeyDer(key));
 
 /** ECDSA signature (DER) over `data`, hashed with SHA-256 for a P-256 key. */
 export function signBytes(privateKey: KeyObject, data: Buffer): Buffer {

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sha256File } from 'src/common/sha256';
 import { compareManifestPaths, FileDigest } from 'src/attestation/sigstore/in-toto';
 import { SigningError, SigningErrorCode } from 'src/attestation/sigstore/signing.errors';
 
@@ -50,14 +49,8 @@ export async function hashModelFolder(folder: string, ignorePaths: readonly stri
     throw new SigningError(SigningErrorCode.UNSUPPORTED_FILE, `${folder} has no files to sign`);
   }
   const digests: FileDigest[] = [];
-  for (const path of files) digests.push({ path, sha256: await sha256OfFile(join(folder, path)) });
+  for (const path of files) digests.push({ path, sha256: await sha256File(join(folder, path)) });
   return digests;
-}
-
-export async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /**

@@ -1,4 +1,5 @@
-import { createHash, KeyObject, sign, verify } from 'node:crypto';
+import { KeyObject, sign, verify } from 'node:crypto';
+import { sha256Bytes } from 'src/common/sha256';
 import { decodeBase64, encodeBase64 } from 'src/attestation/sigstore/base64';
 import { loadPrivateKey, loadPublicKey, publicKeyDer, publicKeyOf } from 'src/attestation/sigstore/keys';
 import { TransparencyError, TransparencyErrorCode } from 'src/attestation/transparency/transparency.errors';
@@ -62,7 +63,7 @@ export function checkpointBody(checkpoint: Checkpoint): string {
 
 /** SHA-256(SPKI DER)[:4], the note key id of an ECDSA key. */
 export const noteKeyId = (publicKey: KeyObject): Buffer =>
-  createHash('sha256').update(publicKeyDer(publicKey)).digest().subarray(0, 4);
+  sha256Bytes(publicKeyDer(publicKey)).subarray(0, 4);
 
 /** The verifier key string Go note tooling takes: "<name>+<hex key id>+<base64(0x02 || SPKI DER)>". */
 export function noteVerifierKey(name: string, publicKey: KeyObject | string): string {

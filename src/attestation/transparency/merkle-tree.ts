@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Bytes } from 'src/common/sha256';
 import { TransparencyError, TransparencyErrorCode } from 'src/attestation/transparency/transparency.errors';
 
 /**
@@ -11,15 +11,14 @@ const NODE_PREFIX = Buffer.from([0x01]);
 const HASH_BYTES = 32;
 
 /** MTH({}): the hash of an empty tree, SHA-256 of the empty string. */
-export const EMPTY_TREE_ROOT = createHash('sha256').digest();
+export const EMPTY_TREE_ROOT = sha256Bytes(Buffer.alloc(0));
 
 /** SHA-256(0x00 || data). */
-export const leafHash = (data: Buffer): Buffer =>
-  createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+export const leafHash = (data: Buffer): Buffer => sha256Bytes(Buffer.concat([LEAF_PREFIX, data]));
 
 /** SHA-256(0x01 || left || right). */
 export const nodeHash = (left: Buffer, right: Buffer): Buffer =>
-  createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  sha256Bytes(Buffer.concat([NODE_PREFIX, left, right]));
 
 /** MTH of the first `treeSize` leaves (all by default). */
 export function rootHash(leafHashes: readonly Buffer[], treeSize = leafHashes.length): Buffer {

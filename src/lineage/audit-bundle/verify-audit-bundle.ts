@@ -1,5 +1,6 @@
-import { createHash, KeyObject } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
 import { ChainedContent, chainHash } from 'src/audit/audit-chain';
+import { sha256Hex } from 'src/common/sha256';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
 import { gateReportDigest } from 'src/gates/gate-reports.service';
 import { adapterDigest, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from 'src/inference/lora-adapter';
@@ -40,7 +41,6 @@ export interface BundleVerification {
 /** A broken link: the verifier stops at the first one and names it. */
 class BrokenLink extends Error {}
 
-const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
 const str = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
 
 /**
@@ -211,7 +211,7 @@ function verifyVersion(v: ExportedVersion, parent: ExportedVersion | undefined, 
   const dependency = verifyProvenance(v, parent, provenance, ctx);
   check(
     `self-edit ${str(edit.id)} content`,
-    sha256(str(edit.content)) === edit.contentSha256,
+    sha256Hex(str(edit.content)) === edit.contentSha256,
     'the stored text does not match its digest',
   );
   check(
@@ -222,7 +222,7 @@ function verifyVersion(v: ExportedVersion, parent: ExportedVersion | undefined, 
   if (v.source) {
     check(
       `passage ${str(v.source.id)} content`,
-      sha256(str(v.source.passage)) === v.source.contentSha256,
+      sha256Hex(str(v.source.passage)) === v.source.contentSha256,
       'the stored passage does not match its digest',
     );
     check(
@@ -299,8 +299,8 @@ function verifyRevert(v: ExportedVersion, parent: ExportedVersion | undefined, c
     check(
       `${at} carried adapter ${c.adapterVersionId} files digest`,
       adapterDigest({
-        [ADAPTER_CONFIG_FILE]: sha256(pair[ADAPTER_CONFIG_FILE]),
-        [ADAPTER_WEIGHTS_FILE]: sha256(pair[ADAPTER_WEIGHTS_FILE]),
+        [ADAPTER_CONFIG_FILE]: sha256Hex(pair[ADAPTER_CONFIG_FILE]),
+        [ADAPTER_WEIGHTS_FILE]: sha256Hex(pair[ADAPTER_WEIGHTS_FILE]),
       }) === c.digest,
       `the files hash to another digest than ${c.digest}`,
     );
@@ -378,8 +378,10 @@ function verifyAdapter(
   check(`${at} files`, !!config && !!weights, `${ADAPTER_CONFIG_FILE} or ${ADAPTER_WEIGHTS_FILE} is missing`);
   check(
     `${at} files digest`,
-    adapterDigest({ [ADAPTER_CONFIG_FILE]: sha256(config!), [ADAPTER_WEIGHTS_FILE]: sha256(weights!) }) ===
-      digest,
+    adapterDigest({
+      [ADAPTER_CONFIG_FILE]: sha256Hex(config!),
+      [ADAPTER_WEIGHTS_FILE]: sha256Hex(weights!),
+    }) === digest,
     `the files hash to another digest than ${digest}`,
   );
 
@@ -401,7 +403,7 @@ function verifyAdapter(
     const bytes = files.get(file.path);
     check(
       `${at} ${file.path}`,
-      !!bytes && sha256(bytes) === file.sha256,
+      !!bytes && sha256Hex(bytes) === file.sha256,
       'its bytes do not match the signed digest',
     );
   }
@@ -484,7 +486,7 @@ function verifySigned(
 ): Statement {
   ctx.check(
     `${what} digest`,
-    sha256(attestation.bundle) === attestation.sha256,
+    sha256Hex(attestation.bundle) === attestation.sha256,
     'the bundle does not match its digest',
   );
   ctx.check(
