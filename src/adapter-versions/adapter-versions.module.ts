@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
 import { ServingStackService } from 'src/adapter-versions/serving-stack.service';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { InferenceModule } from 'src/inference/inference.module';
@@ -6,7 +7,7 @@ import { InferenceModule } from 'src/inference/inference.module';
 /** Adapter versions: their records, the walk up their parents, and the stack a channel serves. */
 @Module({
   imports: [ChannelsModule, InferenceModule],
-  providers: [ServingStackService],
-  exports: [ServingStackService],
+  providers: [AdapterVersionsRepository, ServingStackService],
+  exports: [AdapterVersionsRepository, ServingStackService],
 })
 export class AdapterVersionsModule {}

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { ChannelsService } from 'src/channels/channels.service';
 import { CommonError, CommonErrorCode } from 'src/common/errors/domain-error';
 import { AdapterStore } from 'src/inference/adapter-store';
 import { AdapterStatus } from 'src/adapter-versions/adapter-status';
-import { AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
+import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
 
 /** What a request is served by: a channel's head, or one pinned adapter version, with its stack below it. */
 export interface ServingStack {
@@ -23,12 +21,10 @@ export interface ServingTarget {
   adapterVersionId?: string | null;
 }
 
-const MAX_STACK_DEPTH = 1000;
-
 @Injectable()
 export class ServingStackService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly versions: AdapterVersionsRepository,
     private readonly channels: ChannelsService,
     private readonly store: AdapterStore,
   ) {}
@@ -61,16 +57,7 @@ export class ServingStackService {
 
   /** The folders and versions of `headId` and its parents, base first. */
   private async stackOf(headId: string | null): Promise<Pick<ServingStack, 'folders' | 'versions'>> {
-    const repo = this.dataSource.getRepository(AdapterVersionEntity);
-    const chain: AdapterVersionEntity[] = [];
-    for (let id = headId; id;) {
-      const version = await repo.findOneBy({ id });
-      if (!version) throw CommonError.notFound('AdapterVersion', id);
-      chain.unshift(version);
-      if (chain.length > MAX_STACK_DEPTH)
-        throw new Error(`adapter ${headId}: parent chain deeper than ${MAX_STACK_DEPTH}`);
-      id = version.parentId;
-    }
+    const chain = (await this.versions.chainOf(headId)).reverse();
     return {
       folders: chain.map((v) => this.store.folderOf(v.digest)),
       versions: chain.map((v) => ({ id: v.id, status: v.status, applied: v.appliedAt !== null })),

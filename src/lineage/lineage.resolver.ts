@@ -1,13 +1,12 @@
 import { ParseUUIDPipe } from '@nestjs/common';
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Auth, AuditedCall, CheckPolicy } from 'src/auth/auth.decorators';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
 import { ChannelModel } from 'src/channels/channel.model';
 import { ChannelsService } from 'src/channels/channels.service';
 import { AdapterVersionModel } from 'src/adapter-versions/adapter-version.model';
+import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
 import { LineageGraphModel } from 'src/lineage/graph/lineage-graph.model';
 import { LineageGraphService } from 'src/lineage/graph/lineage-graph.service';
 import { LineageService } from 'src/lineage/lineage.service';
@@ -17,7 +16,7 @@ import { SelfEditModel } from 'src/self-edits/self-edit.model';
 @Resolver(() => AdapterVersionModel)
 export class LineageResolver {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly versions: AdapterVersionsRepository,
     private readonly lineage: LineageService,
     private readonly channels: ChannelsService,
     private readonly graphs: LineageGraphService,
@@ -30,7 +29,7 @@ export class LineageResolver {
   @CheckPolicy(Action.read, Subject.AdapterVersion)
   async channelStack(@Args('channel') channel: string): Promise<AdapterVersionModel[]> {
     const { headAdapterId } = await this.channels.getByName(channel);
-    const chain = await this.lineage.chainOf(this.dataSource.manager, headAdapterId);
+    const chain = await this.versions.chainOf(headAdapterId);
     return chain.map((v) => AdapterVersionModel.from(v));
   }
 

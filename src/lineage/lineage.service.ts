@@ -1,9 +1,7 @@
 import { KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { Actor } from 'src/common/actor';
-import { CommonError } from 'src/common/errors/domain-error';
 import { TransactionRunner } from 'src/database/transaction-runner';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
@@ -15,7 +13,8 @@ import { GateReportsService } from 'src/gates/gate-reports.service';
 import { ChannelPolicy } from 'src/gates/policy/channel-policy';
 import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
 import { AdapterStatus } from 'src/adapter-versions/adapter-status';
-import { AdapterVersionEntity, editsOf } from 'src/adapter-versions/adapter-version.entity';
+import { editsOf } from 'src/adapter-versions/adapter-version.entity';
+import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
 import { applyBlockers, requiredApprovals } from 'src/approvals/approval-rules';
 import { GATEWAY_KEY_OWNER, KeysService } from 'src/attestation/keys/keys.service';
 import { LineageSigner } from 'src/lineage/lineage-signer';
@@ -39,7 +38,7 @@ const HEAD_MOVE_ACTIONS = {
 @Injectable()
 export class LineageService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly versions: AdapterVersionsRepository,
     private readonly transactions: TransactionRunner,
     private readonly audit: AuditService,
     private readonly edits: SelfEditsService,
@@ -51,14 +50,6 @@ export class LineageService {
     private readonly keys: KeysService,
     private readonly signer: LineageSigner,
   ) {}
-
-  /** The candidate adapter of the edit's latest run. */
-  async candidateOf(edit: SelfEditEntity, manager: EntityManager = this.dataSource.manager) {
-    return manager.getRepository(AdapterVersionEntity).findOne({
-      where: { selfEditId: edit.id, status: AdapterStatus.CANDIDATE },
-      order: { createdAt: 'DESC' },
-    });
-  }
 
   /**
    * Applies an APPROVED edit: its candidate becomes the channel head. Everything the decision rests on is read
@@ -113,7 +104,7 @@ export class LineageService {
           },
         );
       }
-      const candidate = await this.candidateOf(current, manager);
+      const candidate = await this.versions.candidateOf(current, manager);
       if (!candidate)
         throw new LineageError(
           LineageErrorCode.NO_CANDIDATE,
@@ -128,18 +119,14 @@ export class LineageService {
         );
       }
       const now = new Date();
-      await manager
-        .getRepository(AdapterVersionEntity)
-        .update({ id: candidate.id }, { status: AdapterStatus.APPLIED, appliedAt: now });
+      await this.versions.markApplied(candidate.id, now, manager);
       const moved = await this.moveHead(manager, ctx.actor, head, candidate.id, 'apply', { selfEditId });
       await this.signer.signApplied(manager, ctx.actor, key, {
         channel,
         edit: current,
         source: current.knowledgeSourceId ? await this.knowledge.get(current.knowledgeSourceId) : null,
         candidate,
-        parent: candidate.parentId
-          ? await manager.getRepository(AdapterVersionEntity).findOneBy({ id: candidate.parentId })
-          : null,
+        parent: candidate.parentId ? await this.versions.findById(candidate.parentId, manager) : null,
         reports: reports.filter((r) => r.pipelineRun === current.pipelineRun),
         requiredGates,
         quorum: requiredApprovals(evidence),
@@ -165,7 +152,7 @@ export class LineageService {
     const { key } = await this.keys.signer(GATEWAY_KEY_OWNER);
     return this.transactions.run(async (manager) => {
       const head = (await manager.getRepository(ChannelEntity).findOneBy({ id: channel.id }))!;
-      const chain = await this.chainOf(manager, head.headAdapterId);
+      const chain = await this.versions.chainOf(head.headAdapterId, manager);
       const keep =
         toAdapterVersionId === null ? chain.length : chain.findIndex((v) => v.id === toAdapterVersionId);
       if (keep < 0) {
@@ -182,9 +169,11 @@ export class LineageService {
           `Channel ${channelName} is already at that version`,
         );
       }
-      await manager
-        .getRepository(AdapterVersionEntity)
-        .update({ id: In(removed.map((v) => v.id)) }, { status: AdapterStatus.ROLLED_BACK });
+      await this.versions.setStatus(
+        removed.map((v) => v.id),
+        AdapterStatus.ROLLED_BACK,
+        manager,
+      );
       for (const selfEditId of removed.flatMap(editsOf)) {
         await this.edits.transitionIn(manager, ctx.actor, selfEditId, SelfEditStatus.ROLLED_BACK, reason);
       }
@@ -200,18 +189,6 @@ export class LineageService {
         rolledBack: removed.map((v) => v.id),
       });
     });
-  }
-
-  /** The head and its ancestors, head first. */
-  async chainOf(manager: EntityManager, headId: string | null): Promise<AdapterVersionEntity[]> {
-    const chain: AdapterVersionEntity[] = [];
-    for (let id = headId; id;) {
-      const version = await manager.getRepository(AdapterVersionEntity).findOneBy({ id });
-      if (!version) throw CommonError.notFound('AdapterVersion', id);
-      chain.push(version);
-      id = version.parentId;
-    }
-    return chain;
   }
 
   /** Conditional on the channel version read, so two concurrent moves cannot both win. */

@@ -1,7 +1,4 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
 import { Actor, systemActor } from 'src/common/actor';
 import { ReviewNotifications } from 'src/approvals/review-notifications';
 import { ChannelEntity } from 'src/channels/channel.entity';
@@ -17,7 +14,8 @@ import { ModelService } from 'src/inference/model.service';
 import { ServingStackService } from 'src/adapter-versions/serving-stack.service';
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
 import { AdapterStatus } from 'src/adapter-versions/adapter-status';
-import { AdapterVersionEntity, CandidateTraining, editsOf } from 'src/adapter-versions/adapter-version.entity';
+import { AdapterVersionEntity, editsOf } from 'src/adapter-versions/adapter-version.entity';
+import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
 import { CandidateTrainer } from 'src/training/candidate-trainer.service';
 import { JobHandler } from 'src/queues/job-handler.decorator';
 import { JobName, PipelineJob } from 'src/queues/queue-names';
@@ -58,7 +56,7 @@ export class PipelineStages {
   private readonly actor: Actor = systemActor('pipeline');
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly versions: AdapterVersionsRepository,
     private readonly edits: SelfEditsService,
     private readonly channels: ChannelsService,
     private readonly knowledge: KnowledgeService,
@@ -113,13 +111,12 @@ export class PipelineStages {
     );
     let adapterVersionId = '';
     await this.edits.transition(this.actor, edit.id, S.EVALUATING, null, async (manager) => {
-      adapterVersionId = await this.recordCandidate(
-        manager,
-        edit,
-        channel,
-        parent.headAdapterId,
-        trained.digest,
-        {
+      adapterVersionId = await this.versions.recordCandidate(manager, {
+        channelId: channel.id,
+        selfEditId: edit.id,
+        parentId: parent.headAdapterId,
+        digest: trained.digest,
+        training: {
           hyperparameters: trained.hyperparameters,
           device: trained.device,
           trainSeconds: trained.trainSeconds,
@@ -128,7 +125,7 @@ export class PipelineStages {
           ...(trained.routing ? { routing: trained.routing } : {}),
           baseModelDigest: this.model.baseModelDigest,
         },
-      );
+      });
     });
     this.logger.log(
       { selfEditId: edit.id, digest: trained.digest, ...trained.hyperparameters },
@@ -148,13 +145,12 @@ export class PipelineStages {
     const { digest } = await this.trainer.importAdapter(update.result.adapterDir);
     let adapterVersionId = '';
     await this.edits.transition(this.actor, edit.id, S.EVALUATING, null, async (manager) => {
-      adapterVersionId = await this.recordCandidate(
-        manager,
-        edit,
-        channel,
-        update.round.parentAdapterId,
+      adapterVersionId = await this.versions.recordCandidate(manager, {
+        channelId: channel.id,
+        selfEditId: edit.id,
+        parentId: update.round.parentAdapterId,
         digest,
-        {
+        training: {
           hyperparameters: { ...GENERATOR_UPDATE },
           device: update.result.device ?? 'unknown',
           trainSeconds: update.seconds,
@@ -162,7 +158,7 @@ export class PipelineStages {
           baseModelDigest: this.model.baseModelDigest,
           sealRoundId: update.round.id,
         },
-      );
+      });
     });
     this.logger.log({ selfEditId: edit.id, roundId: update.round.id, digest }, 'generator candidate ready');
     return { stage: 'training', outcome: 'trained', adapterVersionId, digest };
@@ -173,7 +169,7 @@ export class PipelineStages {
     const edit = await this.edits.get(job.selfEditId);
     if (!this.isAt(edit, job, S.EVALUATING))
       return { stage: 'evaluation', outcome: 'skipped', status: edit.status };
-    const candidate = await this.candidateOf(edit);
+    const candidate = await this.candidateToEvaluate(edit);
     const { policy, input: screening, channel } = await this.screeningContext(edit);
     const candidateStack = await this.stacks.resolve({ adapterVersionId: candidate.id });
     const parentStack = await this.stacks.resolve({ adapterVersionId: candidate.parentId });
@@ -204,9 +200,7 @@ export class PipelineStages {
         .catch((err: Error) => this.logger.warn({ err }, 'review notice not sent'));
     }
     if (result.outcome === 'rejected') {
-      await this.dataSource
-        .getRepository(AdapterVersionEntity)
-        .update({ id: candidate.id }, { status: AdapterStatus.DISCARDED });
+      await this.versions.setStatus([candidate.id], AdapterStatus.DISCARDED);
     }
     return result;
   }
@@ -294,44 +288,8 @@ export class PipelineStages {
     return { title: source?.title ?? '', text: source?.passage ?? '' };
   }
 
-  /** The candidate of this run; a retried training stage finds the one it already recorded. */
-  private async recordCandidate(
-    manager: EntityManager,
-    edit: SelfEditEntity,
-    channel: ChannelEntity,
-    parentId: string | null,
-    digest: string,
-    training: CandidateTraining,
-  ): Promise<string> {
-    const repository = manager.getRepository(AdapterVersionEntity);
-    const existing = await repository.findOneBy({ digest });
-    if (existing) {
-      if (existing.selfEditId !== edit.id) {
-        throw new Error(`adapter ${digest} already belongs to self-edit ${existing.selfEditId}`);
-      }
-      await repository.update({ id: existing.id }, { status: AdapterStatus.CANDIDATE, parentId, training });
-      return existing.id;
-    }
-    const id = randomUUID();
-    await repository.insert({
-      id,
-      channelId: channel.id,
-      selfEditId: edit.id,
-      parentId,
-      digest,
-      status: AdapterStatus.CANDIDATE,
-      training,
-      createdAt: new Date(),
-      appliedAt: null,
-    });
-    return id;
-  }
-
-  private async candidateOf(edit: SelfEditEntity): Promise<AdapterVersionEntity> {
-    const candidate = await this.dataSource.getRepository(AdapterVersionEntity).findOne({
-      where: { selfEditId: edit.id, status: AdapterStatus.CANDIDATE },
-      order: { createdAt: 'DESC' },
-    });
+  private async candidateToEvaluate(edit: SelfEditEntity): Promise<AdapterVersionEntity> {
+    const candidate = await this.versions.candidateOf(edit);
     if (!candidate) throw new Error(`self-edit ${edit.id} is EVALUATING but has no candidate adapter`);
     return candidate;
   }
@@ -360,14 +318,12 @@ export class PipelineStages {
 
   /** The edits applied at or below `headId`, newest first. */
   private async appliedEdits(channel: ChannelEntity, headId: string | null): Promise<SelfEditEntity[]> {
-    const repository = this.dataSource.getRepository(AdapterVersionEntity);
+    const chain = await this.versions.chainOf(headId);
+    // Only this channel's part of the stack counts.
+    const own = chain.findIndex((v) => v.channelId !== channel.id);
     const edits: SelfEditEntity[] = [];
-    for (let id = headId; id;) {
-      const version = await repository.findOneBy({ id, channelId: channel.id });
-      if (!version) break;
+    for (const version of own < 0 ? chain : chain.slice(0, own))
       for (const selfEditId of editsOf(version)) edits.push(await this.edits.get(selfEditId));
-      id = version.parentId;
-    }
     return edits;
   }
 

@@ -10,6 +10,7 @@ import { GateReportEntity } from 'src/gates/gate-report.entity';
 import { AdapterStore } from 'src/inference/adapter-store';
 import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
 import { AdapterRevert, AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
+import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
 import { AttestationEntity } from 'src/attestation/attestation.entity';
 import {
   AUDIT_BUNDLE_FORMAT,
@@ -41,6 +42,7 @@ const asAttestation = (a: AttestationEntity): ExportedAttestation => ({
 export class AuditBundleExporter {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly versions: AdapterVersionsRepository,
     private readonly channels: ChannelsService,
     private readonly store: AdapterStore,
     private readonly keys: KeysService,
@@ -52,11 +54,8 @@ export class AuditBundleExporter {
     // The checkpoint first: every event exported is inside the tree it signs.
     const checkpoint = await this.log.checkpoint();
     const versions: ExportedVersion[] = [];
-    for (let id = channel.headAdapterId; id;) {
-      const version = await this.repo(AdapterVersionEntity).findOneByOrFail({ id });
+    for (const version of await this.versions.chainOf(channel.headAdapterId))
       versions.push(await this.exportVersion(version));
-      id = version.parentId;
-    }
     const subjects = new Set<string>([channel.id]);
     for (const v of versions) {
       for (const row of [v.version, v.edit, v.source, ...v.reports, ...v.approvals])

@@ -10,6 +10,7 @@ import { CommonError, CommonErrorCode } from 'src/common/errors/domain-error';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
 import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
 import { AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
+import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
 import { AttestationEntity } from 'src/attestation/attestation.entity';
 import {
   LineageEdgeModel,
@@ -19,9 +20,6 @@ import {
   LineageNodeType,
 } from 'src/lineage/graph/lineage-graph.model';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
-
-/** A lineage is bounded by the stack depth serving allows; a longer chain is a corrupt one. */
-const MAX_VERSIONS = 1000;
 
 interface PendingNode {
   node: LineageNodeModel;
@@ -42,6 +40,7 @@ const nodeId = (type: LineageNodeType, subjectId: string): string => `${type}:${
 export class LineageGraphService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly versions: AdapterVersionsRepository,
     private readonly channels: ChannelsService,
   ) {}
 
@@ -65,7 +64,7 @@ export class LineageGraphService {
       root = nodeId(LineageNodeType.ADAPTER_VERSION, headId);
     }
 
-    const versions = await this.withReverted(await this.chainOf(headId));
+    const versions = await this.withReverted(await this.versions.chainOf(headId));
     const editIds = versions.flatMap((v) => (v.selfEditId ? [v.selfEditId] : []));
     const edits = await this.repo(SelfEditEntity).findBy({ id: In(editIds) });
     const sourceIds = edits.flatMap((e) => (e.knowledgeSourceId ? [e.knowledgeSourceId] : []));
@@ -148,27 +147,13 @@ export class LineageGraphService {
     const reverts = chain.filter((v) => v.revert);
     for (let r = reverts.pop(); r; r = reverts.pop()) {
       const ids = [r.revert!.removedAdapterVersionId, ...r.revert!.carried.map((c) => c.adapterVersionId)];
-      for (const v of await this.repo(AdapterVersionEntity).findBy({ id: In(ids) })) {
+      for (const v of await this.versions.findByIds(ids)) {
         if (versions.has(v.id)) continue;
         versions.set(v.id, v);
         if (v.revert) reverts.push(v);
       }
     }
     return [...versions.values()];
-  }
-
-  /** The version and its ancestors, top first. */
-  private async chainOf(headId: string | null): Promise<AdapterVersionEntity[]> {
-    const chain: AdapterVersionEntity[] = [];
-    for (let id = headId; id;) {
-      const version = await this.repo(AdapterVersionEntity).findOneBy({ id });
-      if (!version) throw CommonError.notFound('AdapterVersion', id);
-      chain.push(version);
-      if (chain.length > MAX_VERSIONS)
-        throw new Error(`adapter ${headId}: parent chain deeper than ${MAX_VERSIONS}`);
-      id = version.parentId;
-    }
-    return chain;
   }
 
   private repo<T extends object>(entity: new () => T) {

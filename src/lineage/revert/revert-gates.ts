@@ -15,7 +15,7 @@ import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { selfEditLines } from 'src/self-edits/self-edit-lines';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
 
-/** One stack as versions, head first (as `LineageService.chainOf` gives it). */
+/** One stack as versions, head first (as `AdapterVersionsRepository.chainOf` gives it). */
 type Chain = AdapterVersionEntity[];
 
 export interface RevertGateOutcome {

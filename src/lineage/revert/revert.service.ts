@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { In } from 'typeorm';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
@@ -13,6 +12,7 @@ import { GateVerdict } from 'src/gates/gate-verdict';
 import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
 import { AdapterStatus } from 'src/adapter-versions/adapter-status';
 import { AdapterRevert, AdapterVersionEntity, editsOf } from 'src/adapter-versions/adapter-version.entity';
+import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
 import { GATEWAY_KEY_OWNER, KeysService } from 'src/attestation/keys/keys.service';
 import { LineageSigner } from 'src/lineage/lineage-signer';
 import { LineageError, LineageErrorCode } from 'src/lineage/lineage.errors';
@@ -33,6 +33,7 @@ import { SelfEditsService } from 'src/self-edits/self-edits.service';
 export class RevertService {
   constructor(
     private readonly transactions: TransactionRunner,
+    private readonly versions: AdapterVersionsRepository,
     private readonly audit: AuditService,
     private readonly lineage: LineageService,
     private readonly channels: ChannelsService,
@@ -54,7 +55,7 @@ export class RevertService {
     ctx.assertCan(Action.revert, Subject.Channel, channel);
     if (!reason.trim()) throw new LineageError(LineageErrorCode.REASON_REQUIRED, 'A revert needs a reason');
     const head = await this.transactions.run((manager) =>
-      this.lineage.chainOf(manager, channel.headAdapterId),
+      this.versions.chainOf(channel.headAdapterId, manager),
     );
     const index = head.findIndex((v) => v.id === adapterVersionId);
     if (index < 0) {
@@ -111,7 +112,6 @@ export class RevertService {
 
     const { key } = await this.keys.signer(GATEWAY_KEY_OWNER);
     return this.transactions.run(async (manager) => {
-      const versions = manager.getRepository(AdapterVersionEntity);
       const current = (await manager.getRepository(ChannelEntity).findOneBy({ id: channel.id }))!;
       if (current.headAdapterId !== head[0].id) {
         throw new LineageError(
@@ -119,7 +119,7 @@ export class RevertService {
           `Channel ${channelName} moved while the revert was gated; retry`,
         );
       }
-      if (await versions.existsBy({ digest: built.digest })) {
+      if (await this.versions.existsByDigest(built.digest, manager)) {
         throw new CommonError(
           CommonErrorCode.ALREADY_EXISTS,
           `An adapter version with the rebuilt stack's digest ${built.digest} exists already`,
@@ -152,9 +152,13 @@ export class RevertService {
         createdAt: now,
         appliedAt: now,
       });
-      await versions.insert(version);
-      await versions.update({ id: removed.id }, { status: AdapterStatus.ROLLED_BACK });
-      await versions.update({ id: In(carried.map((v) => v.id)) }, { status: AdapterStatus.SUPERSEDED });
+      await this.versions.insert(manager, version);
+      await this.versions.setStatus([removed.id], AdapterStatus.ROLLED_BACK, manager);
+      await this.versions.setStatus(
+        carried.map((v) => v.id),
+        AdapterStatus.SUPERSEDED,
+        manager,
+      );
       await this.edits.transitionIn(
         manager,
         ctx.actor,
