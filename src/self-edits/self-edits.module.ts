@@ -9,6 +9,7 @@ import { SelfEditsService } from 'src/self-edits/self-edits.service';
 @Module({
   imports: [ChannelsModule, KnowledgeModule],
   providers: [PipelineLauncher, SelfEditsRepository, SelfEditsService, SelfEditsResolver],
-  exports: [SelfEditsService],
+  // The worker's pipeline recovery restarts stuck edits through the launcher.
+  exports: [PipelineLauncher, SelfEditsService],
 })
 export class SelfEditsModule {}
