@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { Actor } from 'src/common/actor';
 import { TransactionRunner } from 'src/database/transaction-runner';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
@@ -13,7 +14,7 @@ import { ApprovalError, ApprovalErrorCode } from 'src/approvals/approvals.errors
 import { ChannelsService } from 'src/channels/channels.service';
 import { GateReportsService } from 'src/gates/gate-reports.service';
 import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
-import { approversOf, requiredApprovals } from 'src/approvals/approval-rules';
+import { approversOf, requiredApprovals, reviewExpiresAt } from 'src/approvals/approval-rules';
 import { KeysService } from 'src/attestation/keys/keys.service';
 import { AttestationsService } from 'src/attestation/attestations.service';
 import { signApproval } from 'src/approvals/approval-attestation';
@@ -26,8 +27,6 @@ export interface Decision {
   /** A comment on an approval; the reason of a rejection (required). */
   text?: string | null;
 }
-
-const HOUR_MS = 3_600_000;
 
 /**
  * Human review of edits that passed their gates. The channel policy sets the quorum (more when a gate warned or
@@ -62,8 +61,8 @@ export class ApprovalsService {
     let expired = 0;
     for (const edit of open) {
       const channel = await this.channels.get(edit.channelId);
-      const hours = this.policies.forChannel(channel.name).approval.expiresAfterHours;
-      if (now.getTime() <= edit.updatedAt.getTime() + hours * HOUR_MS) continue;
+      const policy = this.policies.forChannel(channel.name).approval;
+      if (now.getTime() <= reviewExpiresAt(edit, policy).getTime()) continue;
       await this.edits.transition(actor, edit.id, SelfEditStatus.EXPIRED, 'review expired').then(
         () => expired++,
         () => undefined, // decided or moved meanwhile
@@ -104,7 +103,7 @@ export class ApprovalsService {
         `Channel ${channel.name} requires a comment with every approval`,
       );
     }
-    const expiresAt = new Date(edit.updatedAt.getTime() + policy.expiresAfterHours * HOUR_MS);
+    const expiresAt = reviewExpiresAt(edit, policy);
     if (Date.now() > expiresAt.getTime()) {
       await this.edits.transition(ctx.actor, selfEditId, SelfEditStatus.EXPIRED, 'review expired');
       throw new ApprovalError(
@@ -128,7 +127,10 @@ export class ApprovalsService {
         await manager.getRepository(ApprovalEntity).insert(approval);
         await signApproval(this.attestations, manager, ctx.actor, key, { approval, edit, reports });
         await this.audit.append(manager, ctx.actor, {
-          action: decision === ApprovalDecision.APPROVE ? 'self_edit.approved' : 'self_edit.rejected',
+          action:
+            decision === ApprovalDecision.APPROVE
+              ? AuditAction.SELF_EDIT_APPROVED
+              : AuditAction.SELF_EDIT_REJECTED,
           subjectType: Subject.SelfEdit,
           subjectId: selfEditId,
           after: { pipelineRun: edit.pipelineRun, comment },

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { systemActor } from 'src/common/actor';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { signStandardWebhook } from 'src/approvals/standard-webhooks';
 import { JobHandler } from 'src/queues/job-handler.decorator';
@@ -94,7 +95,7 @@ export class ReviewWebhook {
       throw new WebhookDeliveryError(`review webhook answered ${response.status}`);
     }
     await this.audit.record(systemActor('review-webhook'), {
-      action: 'review.webhook_delivered',
+      action: AuditAction.REVIEW_WEBHOOK_DELIVERED,
       subjectType: 'SelfEdit',
       subjectId: job.selfEditId,
       after: { webhookId: job.webhookId, status: response.status },

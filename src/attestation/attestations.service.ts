@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { Actor } from 'src/common/actor';
 import { sha256Hex } from 'src/common/sha256';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { AttestationEntity, AttestationKind } from 'src/attestation/attestation.entity';
 import { bundleStatement, serializeBundle, SigstoreBundle } from 'src/attestation/sigstore/bundle';
@@ -40,7 +41,7 @@ export class AttestationsService {
     });
     await manager.getRepository(AttestationEntity).insert(row);
     await this.audit.append(manager, actor, {
-      action: 'attestation.recorded',
+      action: AuditAction.ATTESTATION_RECORDED,
       subjectType: 'Attestation',
       subjectId: row.id,
       after: {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { AuditAction } from 'src/audit/audit-action';
 import { Actor } from 'src/common/actor';
 import { TransactionRunner } from 'src/database/transaction-runner';
 import { AuditEventEntity } from 'src/audit/audit-event.entity';
@@ -14,7 +15,7 @@ import {
 import { MetricsService } from 'src/observability/metrics.service';
 
 export interface AuditEntry {
-  action: string;
+  action: AuditAction;
   subjectType: string;
   subjectId?: string | null;
   before?: unknown;

@@ -1,4 +1,5 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import { AuditAction } from 'src/audit/audit-action';
 import { Action, Subject } from 'src/auth/policy';
 import { AuthContext } from 'src/auth/auth-context';
 import { requestOf } from 'src/common/request-of';
@@ -20,7 +21,7 @@ export const CheckPolicy = (action: Action, subject: Subject) =>
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
 
 /** A privileged read: each call is recorded in the audit log under this action name. */
-export const AuditedCall = (action: string) => SetMetadata(AUDITED_KEY, action);
+export const AuditedCall = (action: AuditAction) => SetMetadata(AUDITED_KEY, action);
 
 /** The authenticated caller, set by AuthGuard. */
 export const Auth = createParamDecorator((_data: unknown, context: ExecutionContext): AuthContext => {

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { GraphQLResolveInfo, Kind, SelectionSetNode } from 'graphql';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthError, AuthErrorCode } from 'src/auth/auth.errors';
 import { AUDITED_KEY, POLICY_KEY, PUBLIC_KEY, RequiredPolicy } from 'src/auth/auth.decorators';
@@ -70,7 +71,7 @@ export class AuthGuard implements CanActivate {
       let denial = this.denials.get(req);
       if (!denial) {
         denial = this.audit.record(auth.actor, {
-          action: 'access.denied',
+          action: AuditAction.ACCESS_DENIED,
           subjectType: policy?.subject ?? 'Operation',
           after: {
             operation,
@@ -89,7 +90,7 @@ export class AuthGuard implements CanActivate {
           )
         : new AuthError(AuthErrorCode.NO_POLICY, `${operation} has no access policy and is denied`);
     }
-    const audited = this.reflector.get<string | undefined>(AUDITED_KEY, context.getHandler());
+    const audited = this.reflector.get<AuditAction | undefined>(AUDITED_KEY, context.getHandler());
     if (audited) {
       await this.audit.record(auth.actor, {
         action: audited,

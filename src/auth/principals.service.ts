@@ -4,6 +4,7 @@ import { EntityManager } from 'typeorm';
 import { Actor } from 'src/common/actor';
 import { CommonError } from 'src/common/errors/domain-error';
 import { TransactionRunner } from 'src/database/transaction-runner';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { AbilityFactory } from 'src/auth/ability.factory';
 import { ApiKeyCache, KnownKey } from 'src/auth/api-key-cache';
@@ -112,7 +113,7 @@ export class PrincipalsService {
       principal.disabledAt = disabled ? (principal.disabledAt ?? new Date()) : null;
       const saved = await this.repository.save(manager, principal);
       await this.audit.append(manager, ctx.actor, {
-        action: disabled ? 'principal.disabled' : 'principal.enabled',
+        action: disabled ? AuditAction.PRINCIPAL_DISABLED : AuditAction.PRINCIPAL_ENABLED,
         subjectType: Subject.Principal,
         subjectId: id,
         before,
@@ -152,7 +153,7 @@ export class PrincipalsService {
       key.revokedAt = new Date();
       const saved = await this.repository.saveKey(manager, key);
       await this.audit.append(manager, ctx.actor, {
-        action: 'api_key.revoked',
+        action: AuditAction.API_KEY_REVOKED,
         subjectType: Subject.ApiKey,
         subjectId: id,
         before,
@@ -172,7 +173,7 @@ export class PrincipalsService {
       Object.assign(key, limitsOf(limits));
       const saved = await this.repository.saveKey(manager, key);
       await this.audit.append(manager, ctx.actor, {
-        action: 'api_key.limits_set',
+        action: AuditAction.API_KEY_LIMITS_SET,
         subjectType: Subject.ApiKey,
         subjectId: id,
         before,
@@ -230,7 +231,7 @@ export class PrincipalsService {
       }),
     );
     await this.audit.append(manager, actor, {
-      action: 'principal.created',
+      action: AuditAction.PRINCIPAL_CREATED,
       subjectType: Subject.Principal,
       subjectId: principal.id,
       after: principalSnapshot(principal),
@@ -264,7 +265,7 @@ export class PrincipalsService {
       }),
     );
     await this.audit.append(manager, actor, {
-      action: 'api_key.created',
+      action: AuditAction.API_KEY_CREATED,
       subjectType: Subject.ApiKey,
       subjectId: apiKey.id,
       after: keySnapshot(apiKey),

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { Actor } from 'src/common/actor';
 import { CommonError, CommonErrorCode } from 'src/common/errors/domain-error';
 import { TransactionRunner } from 'src/database/transaction-runner';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
@@ -64,7 +65,7 @@ export class ChannelsService {
         }),
       );
       await this.audit.append(manager, actor, {
-        action: 'channel.created',
+        action: AuditAction.CHANNEL_CREATED,
         subjectType: Subject.Channel,
         subjectId: channel.id,
         after: { name: channel.name, baseModel: channel.baseModel, headAdapterId: null },

@@ -5,6 +5,7 @@ import canonicalize from 'canonicalize';
 import { DataSource, EntityManager } from 'typeorm';
 import { Actor } from 'src/common/actor';
 import { sha256Hex } from 'src/common/sha256';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { Gate, GateOutcome } from 'src/gates/gate';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
@@ -60,7 +61,7 @@ export class GateReportsService {
     report.sha256 = gateReportDigest(report);
     await manager.getRepository(GateReportEntity).save(report);
     await this.audit.append(manager, actor, {
-      action: 'gate.reported',
+      action: AuditAction.GATE_REPORTED,
       subjectType: 'GateReport',
       subjectId: report.id,
       after: {

@@ -4,6 +4,7 @@ import { Actor } from 'src/common/actor';
 import { CommonError } from 'src/common/errors/domain-error';
 import { sha256Hex } from 'src/common/sha256';
 import { TransactionRunner } from 'src/database/transaction-runner';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
@@ -60,7 +61,7 @@ export class KnowledgeService {
         }),
       );
       await this.audit.append(manager, actor, {
-        action: 'knowledge.added',
+        action: AuditAction.KNOWLEDGE_ADDED,
         subjectType: Subject.KnowledgeSource,
         subjectId: source.id,
         after: { title: source.title, sourceUri: source.sourceUri, contentSha256: source.contentSha256 },

@@ -5,6 +5,7 @@ import { JobsService } from 'src/queues/jobs.service';
 import { JobName } from 'src/queues/queue-names';
 import { Action, Subject } from 'src/auth/policy';
 import { AuditEventModel } from 'src/audit/audit.model';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { BoundedIntPipe } from 'src/common/bounded-int.pipe';
 import { MAX_PAGE_SIZE } from 'src/common/pagination.args';
@@ -20,7 +21,7 @@ export class AuditTrailResolver {
     description: 'Events in chain order after `afterSeq`; page with the last seq.',
   })
   @CheckPolicy(Action.read, Subject.AuditEvent)
-  @AuditedCall('audit.read')
+  @AuditedCall(AuditAction.AUDIT_READ)
   async auditEvents(
     @Args(
       'afterSeq',

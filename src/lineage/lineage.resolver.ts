@@ -1,5 +1,6 @@
 import { ParseUUIDPipe } from '@nestjs/common';
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { AuditAction } from 'src/audit/audit-action';
 import { Auth, AuditedCall, CheckPolicy } from 'src/auth/auth.decorators';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
@@ -38,7 +39,7 @@ export class LineageResolver {
       'The full lineage of a channel (from its head) or of one adapter version, as a graph: adapters and their parents, the self-edits and passages they were trained from, gate reports, approvals and signed statements. Give exactly one of channel and adapterVersionId.',
   })
   @CheckPolicy(Action.read, Subject.AdapterVersion)
-  @AuditedCall('lineage.graph_read')
+  @AuditedCall(AuditAction.LINEAGE_GRAPH_READ)
   lineageGraph(
     @Auth() auth: AuthContext,
     @Args('channel', { nullable: true }) channel?: string,

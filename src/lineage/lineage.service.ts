@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Actor } from 'src/common/actor';
 import { TransactionRunner } from 'src/database/transaction-runner';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
@@ -26,9 +27,9 @@ import { SelfEditsService } from 'src/self-edits/self-edits.service';
 
 /** The audit action of each way a channel head moves. */
 const HEAD_MOVE_ACTIONS = {
-  apply: 'channel.applied',
-  rollback: 'channel.rolled_back',
-  revert: 'channel.reverted',
+  apply: AuditAction.CHANNEL_APPLIED,
+  rollback: AuditAction.CHANNEL_ROLLED_BACK,
+  revert: AuditAction.CHANNEL_REVERTED,
 } as const;
 
 /**

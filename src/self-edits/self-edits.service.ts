@@ -5,6 +5,7 @@ import { Actor } from 'src/common/actor';
 import { CommonError } from 'src/common/errors/domain-error';
 import { sha256Hex } from 'src/common/sha256';
 import { TransactionRunner } from 'src/database/transaction-runner';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
@@ -177,7 +178,7 @@ export class SelfEditsService {
         }),
       );
       await this.audit.append(manager, actor, {
-        action: 'self_edit.proposed',
+        action: AuditAction.SELF_EDIT_PROPOSED,
         subjectType: Subject.SelfEdit,
         subjectId: edit.id,
         after: {
@@ -239,7 +240,7 @@ export class SelfEditsService {
       );
     }
     await this.audit.append(manager, actor, {
-      action: 'self_edit.status_changed',
+      action: AuditAction.SELF_EDIT_STATUS_CHANGED,
       subjectType: Subject.SelfEdit,
       subjectId: id,
       before: { status: edit.status, version: edit.version },

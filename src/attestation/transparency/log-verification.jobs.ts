@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { systemActor } from 'src/common/actor';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { LogVerification, TransparencyService } from 'src/attestation/transparency/transparency.service';
 import { JobHandler } from 'src/queues/job-handler.decorator';
@@ -43,7 +44,7 @@ export class LogVerificationJobs implements OnApplicationBootstrap {
     this.metrics.auditChainValid.set(result.valid ? 1 : 0);
     if (!result.valid) this.logger.error({ result }, 'audit chain verification FAILED');
     await this.audit.record(systemActor('worker'), {
-      action: 'audit.chain_verified',
+      action: AuditAction.AUDIT_CHAIN_VERIFIED,
       subjectType: 'AuditEvent',
       after: { ...result, requestedBy: payload.requestedBy },
     });

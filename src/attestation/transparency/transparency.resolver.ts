@@ -1,5 +1,6 @@
 import { Args, Field, Float, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { AuditChainVerificationModel } from 'src/audit/audit.model';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditedCall, CheckPolicy } from 'src/auth/auth.decorators';
 import { Action, Subject } from 'src/auth/policy';
 import { BoundedIntPipe } from 'src/common/bounded-int.pipe';
@@ -80,7 +81,7 @@ export class TransparencyResolver {
     complexity: 100,
   })
   @CheckPolicy(Action.verify, Subject.AuditEvent)
-  @AuditedCall('audit.verified')
+  @AuditedCall(AuditAction.AUDIT_VERIFIED)
   verifyAuditChain(): Promise<AuditChainVerificationModel> {
     return this.log.verifyLog();
   }

@@ -1,4 +1,5 @@
 import { KeyObject } from 'node:crypto';
+import { AuditAction } from 'src/audit/audit-action';
 import { ChainedContent, chainHash } from 'src/audit/audit-chain';
 import { sha256Hex } from 'src/common/sha256';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
@@ -156,10 +157,14 @@ export function verifyAuditBundle(
       );
       return content;
     });
-    const logged = (action: string, subjectId: string, match: (after: Record<string, unknown>) => boolean) =>
+    const logged = (
+      action: AuditAction,
+      subjectId: string,
+      match: (after: Record<string, unknown>) => boolean,
+    ) =>
       events.some(
         (e) =>
-          e.action === action &&
+          e.action === (action as string) &&
           e.subjectId === subjectId &&
           match((e.after ?? {}) as Record<string, unknown>),
       );
@@ -186,7 +191,11 @@ interface Context {
   check: (what: string, ok: boolean, problem: string) => void;
   gatewayKeys: KeyObject[];
   keysOf: (owner: string) => KeyObject[];
-  logged: (action: string, subjectId: string, match: (after: Record<string, unknown>) => boolean) => boolean;
+  logged: (
+    action: AuditAction,
+    subjectId: string,
+    match: (after: Record<string, unknown>) => boolean,
+  ) => boolean;
   channelId: string;
 }
 
@@ -200,7 +209,7 @@ function verifyVersion(v: ExportedVersion, parent: ExportedVersion | undefined, 
   const at = `adapter ${id}`;
   check(`${at} self-edit`, !!v.edit, 'the bundle does not hold the edit it was trained from');
   const edit = v.edit!;
-  const { signed } = verifyAdapter(v, parent, ctx, 'channel.applied');
+  const { signed } = verifyAdapter(v, parent, ctx, AuditAction.CHANNEL_APPLIED);
 
   // Provenance: what it was built from.
   const provenance = signed(
@@ -277,7 +286,7 @@ function verifyRevert(v: ExportedVersion, parent: ExportedVersion | undefined, c
   const id = str(v.version.id);
   const at = `revert ${id}`;
   const revert = v.version.revert as AdapterRevert;
-  const { signed, files } = verifyAdapter(v, parent, ctx, 'channel.reverted');
+  const { signed, files } = verifyAdapter(v, parent, ctx, AuditAction.CHANNEL_REVERTED);
 
   const carried = v.carried ?? [];
   check(
@@ -353,7 +362,7 @@ function verifyAdapter(
   v: ExportedVersion,
   parent: ExportedVersion | undefined,
   ctx: Context,
-  movedBy: 'channel.applied' | 'channel.reverted',
+  movedBy: AuditAction.CHANNEL_APPLIED | AuditAction.CHANNEL_REVERTED,
 ): { signed: Signed; files: Map<string, Buffer> } {
   const { check } = ctx;
   const id = str(v.version.id);
@@ -366,7 +375,7 @@ function verifyAdapter(
     `its parent is ${str(v.version.parentId)}, not the next version in the chain`,
   );
   check(
-    `${at} ${movedBy === 'channel.applied' ? 'applied' : 'reverted'} in the log`,
+    `${at} ${movedBy === AuditAction.CHANNEL_APPLIED ? 'applied' : 'reverted'} in the log`,
     ctx.logged(movedBy, ctx.channelId, (a) => a.headAdapterId === id),
     'no logged event moved the channel to it',
   );
@@ -452,7 +461,7 @@ function verifyReports(v: ExportedVersion, requiredGates: string[], signed: Sign
     check(what, recomputed === report.sha256, 'its content does not match its digest');
     check(
       `${what} in the log`,
-      ctx.logged('gate.reported', str(report.id), (a) => a.sha256 === report.sha256),
+      ctx.logged(AuditAction.GATE_REPORTED, str(report.id), (a) => a.sha256 === report.sha256),
       'no logged event has its digest',
     );
     const result = signed(
@@ -491,7 +500,7 @@ function verifySigned(
   );
   ctx.check(
     `${what} in the log`,
-    ctx.logged('attestation.recorded', attestation.id, (a) => a.sha256 === attestation.sha256),
+    ctx.logged(AuditAction.ATTESTATION_RECORDED, attestation.id, (a) => a.sha256 === attestation.sha256),
     'no logged event has its digest',
   );
   const bundle = parseBundle(attestation.bundle);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
@@ -93,7 +94,7 @@ export class RevertService {
     const failed = outcomes.filter((o) => o.outcome.verdict === GateVerdict.FAIL).map((o) => o.gate.name);
     if (failed.length) {
       await this.audit.record(ctx.actor, {
-        action: 'channel.revert_refused',
+        action: AuditAction.CHANNEL_REVERT_REFUSED,
         subjectType: Subject.Channel,
         subjectId: channel.id,
         after: {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { Actor, systemActor } from 'src/common/actor';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { TransactionRunner } from 'src/database/transaction-runner';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { Subject } from 'src/auth/policy';
 import { ChannelsService } from 'src/channels/channels.service';
@@ -187,7 +188,7 @@ export class SealRoundJobs implements OnModuleDestroy {
             throw new RoundCancelled();
           }
           await this.audit.append(manager, this.actor, {
-            action: 'seal_round.finished',
+            action: AuditAction.SEAL_ROUND_FINISHED,
             subjectType: Subject.SealRound,
             subjectId: round.id,
             before: { status: S.RUNNING },
@@ -216,7 +217,7 @@ export class SealRoundJobs implements OnModuleDestroy {
       if (!(await this.repository.updateIfStatus(round.id, LIVE_ROUND_STATUSES, changes, manager)))
         return false;
       await this.audit.append(manager, this.actor, {
-        action: 'seal_round.finished',
+        action: AuditAction.SEAL_ROUND_FINISHED,
         subjectType: Subject.SealRound,
         subjectId: round.id,
         before: { status: round.status },

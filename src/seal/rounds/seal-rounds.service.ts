@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { CommonError } from 'src/common/errors/domain-error';
 import { TransactionRunner } from 'src/database/transaction-runner';
+import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
@@ -101,7 +102,7 @@ export class SealRoundsService {
         }),
       );
       await this.audit.append(manager, ctx.actor, {
-        action: 'seal_round.started',
+        action: AuditAction.SEAL_ROUND_STARTED,
         subjectType: Subject.SealRound,
         subjectId: stored.id,
         after: { status: stored.status, channel: channel.name, ...stored.settings },
@@ -146,7 +147,7 @@ export class SealRoundsService {
       );
       if (!changed) return false;
       await this.audit.append(manager, ctx.actor, {
-        action: 'seal_round.cancelled',
+        action: AuditAction.SEAL_ROUND_CANCELLED,
         subjectType: Subject.SealRound,
         subjectId: id,
         before: { status: round.status, progress: round.progress },
