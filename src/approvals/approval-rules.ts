@@ -6,6 +6,16 @@ import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 /** The metric the knowledge-conflict gate reports when a claim touches an entity the channel protects. */
 export const PROTECTED_ENTITY_METRIC = 'protectedClaims';
 
+const HOUR_MS = 3_600_000;
+
+/** When an open review expires: the policy's hours from the edit's last move (into AWAITING_APPROVAL). */
+export function reviewExpiresAt(
+  edit: { updatedAt: Date },
+  approval: Pick<ApprovalPolicy, 'expiresAfterHours'>,
+): Date {
+  return new Date(edit.updatedAt.getTime() + approval.expiresAfterHours * HOUR_MS);
+}
+
 /** Everything the decision to apply an edit rests on, as stored. */
 export interface ApplyEvidence {
   edit: { status: SelfEditStatus; pipelineRun: number; proposedById: string };

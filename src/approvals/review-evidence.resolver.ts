@@ -10,7 +10,7 @@ import { GateReportsService } from 'src/gates/gate-reports.service';
 import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
 import { KnowledgeSourceModel } from 'src/knowledge/knowledge-source.model';
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
-import { approversOf, requiredApprovals } from 'src/approvals/approval-rules';
+import { approversOf, requiredApprovals, reviewExpiresAt } from 'src/approvals/approval-rules';
 import { SelfEditModel } from 'src/self-edits/self-edit.model';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
@@ -63,7 +63,7 @@ export class ReviewEvidenceResolver {
       approvals: approvals.map((a) => ApprovalModel.from(a)),
       requiredApprovals: requiredApprovals({ edit, reports, approval: policy }),
       approvedBy: approversOf({ edit, approvals }),
-      expiresAt: open ? new Date(edit.updatedAt.getTime() + policy.expiresAfterHours * 3_600_000) : null,
+      expiresAt: open ? reviewExpiresAt(edit, policy) : null,
     };
   }
 }
