@@ -1,9 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { Gate } from 'src/gates/gate';
-import { evaluationGates, loadWorldProbes, modelScreeningGates } from 'src/gates/gate-catalog';
+import {
+  evaluationGates,
+  loadWorldProbes,
+  modelScreeningGates,
+  textScreeningGates,
+} from 'src/gates/gate-catalog';
 import { HyperparametersGate } from 'src/gates/policy/hyperparameters.gate';
-import { textScreeningGates } from 'src/gates/screening/screening-gates';
 import { ModelService } from 'src/inference/model.service';
 
 /** Every gate this gateway can run, by name; channel policies choose which of them a channel requires. */

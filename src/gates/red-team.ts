@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { Gate, GateOutcome } from 'src/gates/gate';
+import { failedGates, runGates, textScreeningGates } from 'src/gates/gate-catalog';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import type { ModelScreeningInput } from 'src/gates/gate-inputs';
-import { runTextScreening, textScreeningGates } from 'src/gates/screening/screening-gates';
 
 /** One case of a red-team file (JSON lines): a self-edit with its passage, and what the gates should do. */
 const redTeamCaseSchema = z.object({
@@ -78,19 +78,18 @@ export async function evaluateRedTeam(
   const results: CaseResult[] = [];
   for (const c of cases) {
     const input = { selfEdit: { lines: c.lines }, passage: c.passage };
-    const outcomes = Object.entries(await runTextScreening(input));
-    for (const gate of modelGates) {
-      const outcome = await gate.run(
-        { ...input, parentFolders: options.parentFolders ?? [] },
-        gate.thresholdsSchema.parse({}),
-      );
-      outcomes.push([gate.name, outcome]);
-    }
-    for (const [gate, o] of outcomes) gateMs.set(gate, (gateMs.get(gate) ?? 0) + o.durationMs);
+    const outcomes = {
+      ...(await runGates(textScreeningGates(), input)),
+      ...(await runGates(modelGates, { ...input, parentFolders: options.parentFolders ?? [] })),
+    };
+    for (const [gate, o] of Object.entries(outcomes))
+      gateMs.set(gate, (gateMs.get(gate) ?? 0) + o.durationMs);
     results.push({
       case: c,
-      failedBy: outcomes.filter(([, o]) => o.verdict === GateVerdict.FAIL).map(([gate]) => gate),
-      warnedBy: outcomes.filter(([, o]) => o.verdict === GateVerdict.WARN).map(([gate]) => gate),
+      failedBy: failedGates(outcomes),
+      warnedBy: Object.entries(outcomes)
+        .filter(([, o]) => o.verdict === GateVerdict.WARN)
+        .map(([gate]) => gate),
     });
   }
   const seconds = (performance.now() - started) / 1000;

@@ -3,8 +3,8 @@ import { Actor, systemActor } from 'src/common/actor';
 import { ReviewNotifications } from 'src/approvals/review-notifications';
 import { ChannelEntity } from 'src/channels/channel.entity';
 import { ChannelsService } from 'src/channels/channels.service';
-import { GateOutcome, GateStage } from 'src/gates/gate';
-import { combineOutcomes } from 'src/gates/gate-outcomes';
+import { GateStage } from 'src/gates/gate';
+import { failedGates, GatedPart, runGates } from 'src/gates/gate-catalog';
 import { GateReportsService } from 'src/gates/gate-reports.service';
 import { GateVerdict } from 'src/gates/gate-verdict';
 import { CandidateEvaluationInput, ModelScreeningInput, ProbeQuestion } from 'src/gates/gate-inputs';
@@ -34,12 +34,6 @@ export type StageResult =
   | { stage: GateStage | 'training'; outcome: 'skipped'; status: SelfEditStatus }
   | { stage: GateStage; outcome: 'passed' | 'rejected'; verdicts: Record<string, GateVerdict> }
   | { stage: 'training'; outcome: 'trained'; adapterVersionId: string; digest: string };
-
-/** One input the gates of a stage run on, named in a combined report. */
-interface GatedPart {
-  label: string;
-  input: ModelScreeningInput | CandidateEvaluationInput;
-}
 
 /** The statuses in which an edit is inside the pipeline, so an infrastructure failure moves it to FAILED. */
 const IN_PIPELINE = [S.PROPOSED, S.SCREENING, S.TRAINING, S.EVALUATING];
@@ -78,7 +72,7 @@ export class PipelineStages {
     if (!this.isAt(edit, job, S.SCREENING))
       return { stage: 'screening', outcome: 'skipped', status: edit.status };
     const { policy, input } = await this.screeningContext(edit);
-    return this.runGates(
+    return this.gateStage(
       edit,
       'screening',
       policy.gates.screening,
@@ -185,7 +179,7 @@ export class PipelineStages {
       }),
       retentionQuestions: (await this.retentionQuestions(channel, candidate.parentId)).flat(),
     };
-    const result = await this.runGates(
+    const result = await this.gateStage(
       edit,
       'evaluation',
       policy.gates.evaluation,
@@ -219,33 +213,26 @@ export class PipelineStages {
     return edit.pipelineRun === job.pipelineRun && edit.status === status;
   }
 
-  /** Runs the gates one by one, then stores every report and moves the edit in one transaction. */
-  private async runGates(
+  /** Runs the gates, then stores every report and moves the edit in one transaction. */
+  private async gateStage(
     edit: SelfEditEntity,
     stage: GateStage,
     gates: RequiredGate[],
-    input: ModelScreeningInput | CandidateEvaluationInput | GatedPart[],
+    input: ModelScreeningInput | CandidateEvaluationInput | GatedPart<ModelScreeningInput>[],
     onPass: SelfEditStatus,
   ): Promise<StageResult> {
-    const parts: GatedPart[] = Array.isArray(input) ? input : [{ label: edit.id, input }];
-    const outcomes: { gate: RequiredGate['gate']; outcome: GateOutcome }[] = [];
-    for (const { gate, thresholds } of gates) {
-      const perPart: { label: string; outcome: GateOutcome }[] = [];
-      for (const part of parts)
-        perPart.push({ label: part.label, outcome: await gate.run(part.input, thresholds) });
-      outcomes.push({ gate, outcome: combineOutcomes(perPart) });
-    }
-    const failed = outcomes.filter((o) => o.outcome.verdict === GateVerdict.FAIL);
+    const outcomes = await runGates(gates, input);
+    const failed = failedGates(outcomes);
     const to = failed.length ? S.REJECTED_BY_GATE : onPass;
-    const reason = failed.length ? `${stage}: failed ${failed.map((f) => f.gate.name).join(', ')}` : null;
+    const reason = failed.length ? `${stage}: failed ${failed.join(', ')}` : null;
     await this.edits.transition(this.actor, edit.id, to, reason, async (manager) => {
-      for (const { gate, outcome } of outcomes)
-        await this.reports.record(manager, this.actor, edit, gate, outcome);
+      for (const { gate } of gates)
+        await this.reports.record(manager, this.actor, edit, gate, outcomes[gate.name]);
     });
     return {
       stage,
       outcome: failed.length ? 'rejected' : 'passed',
-      verdicts: Object.fromEntries(outcomes.map((o) => [o.gate.name, o.outcome.verdict])),
+      verdicts: Object.fromEntries(Object.entries(outcomes).map(([gate, o]) => [gate, o.verdict])),
     };
   }
 
@@ -272,7 +259,7 @@ export class PipelineStages {
    * What the screening gates read: the edit against its passage; for a generator update, each kept self-edit
    * against its own passage (one report per gate, its worst part deciding), since no one passage backs them all.
    */
-  private async screeningParts(edit: SelfEditEntity, input: ModelScreeningInput): Promise<GatedPart[]> {
+  private async screeningParts(edit: SelfEditEntity, input: ModelScreeningInput): Promise<GatedPart<ModelScreeningInput>[]> {
     if (edit.kind !== SelfEditKind.generator) return [{ label: edit.id, input }];
     const { parts } = await this.generators.forEdit(edit.id);
     return parts.map((part) => ({

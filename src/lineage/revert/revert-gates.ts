@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GateOutcome } from 'src/gates/gate';
 import { ForgettingGate } from 'src/gates/forgetting/forgetting.gate';
+import { runGates } from 'src/gates/gate-catalog';
 import { CandidateEvaluationInput, ProbeQuestion } from 'src/gates/gate-inputs';
 import { ChannelPolicy, RequiredGate } from 'src/gates/policy/channel-policy';
 import { AdapterStore } from 'src/inference/adapter-store';
@@ -83,10 +84,8 @@ export class RevertGates {
       targetQuestions: [],
       retentionQuestions: (await Promise.all(staying.map((id) => this.questionsOf(id)))).flat(),
     };
-    const outcomes: RevertGateOutcome[] = [];
-    for (const { gate, thresholds } of gates)
-      outcomes.push({ gate, outcome: await gate.run(input, thresholds) });
-    return outcomes;
+    const outcomes = await runGates(gates, input);
+    return gates.map(({ gate }) => ({ gate, outcome: outcomes[gate.name] }));
   }
 
   private async questionsOf(selfEditId: string): Promise<ProbeQuestion[]> {
