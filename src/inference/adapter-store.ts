@@ -1,11 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { sha256Hex } from 'src/common/sha256';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, adapterDigest } from 'src/inference/lora-adapter';
 import type { PeftFiles } from 'src/inference/lora-concat';
+
+/** The two files of a PEFT adapter folder (what an adapter's digest covers). */
+export function readPeftFiles(folder: string): PeftFiles {
+  return {
+    [ADAPTER_CONFIG_FILE]: readFileSync(join(folder, ADAPTER_CONFIG_FILE)),
+    [ADAPTER_WEIGHTS_FILE]: readFileSync(join(folder, ADAPTER_WEIGHTS_FILE)),
+  };
+}
 
 /** Where adapter folders live: content-addressed by their digest under $DATA_DIR/adapters. */
 @Injectable()
@@ -21,7 +29,7 @@ export class AdapterStore {
     return join(this.root, digest);
   }
 
-  /** Stores an adapter built in process (written aside, then renamed into place); returns its address. */
+  /** The one way into the store: written aside, then renamed into place; returns the adapter's address. */
   put(files: PeftFiles): { digest: string; folder: string } {
     const digest = adapterDigest({
       [ADAPTER_CONFIG_FILE]: sha256Hex(files[ADAPTER_CONFIG_FILE]),

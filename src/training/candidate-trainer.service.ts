@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import canonicalize from 'canonicalize';
-import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { sha256Hex } from 'src/common/sha256';
-import { AdapterStore } from 'src/inference/adapter-store';
+import { AdapterStore, readPeftFiles } from 'src/inference/adapter-store';
 import { loadLoraAdapter, readRouting, routesAny, writeRouteKey } from 'src/inference/lora-adapter';
 import { deriveRouteKey } from 'src/inference/route-key';
 import { ModelSpec } from 'src/inference/model-spec';
@@ -90,9 +90,8 @@ export class CandidateTrainer implements OnModuleDestroy {
    * candidate: it must load as a LoRA adapter of this model (PEFT names, shapes, size limit), like any trained one.
    */
   async importAdapter(sourceFolder: string): Promise<{ digest: string; folder: string }> {
-    const { digest } = await loadLoraAdapter(sourceFolder, this.spec, this.config.ADAPTER_MAX_MB * MB);
-    const folder = this.store.folderOf(digest);
-    if (!existsSync(folder)) cpSync(sourceFolder, folder, { recursive: true });
+    await loadLoraAdapter(sourceFolder, this.spec, this.config.ADAPTER_MAX_MB * MB);
+    const { digest, folder } = this.store.put(readPeftFiles(sourceFolder));
     this.logger.log({ sourceFolder, digest }, 'candidate imported');
     return { digest, folder };
   }
@@ -135,9 +134,8 @@ export class CandidateTrainer implements OnModuleDestroy {
     );
     // The key goes into the adapter's own config, so its digest and signature cover it.
     if (routing) writeRouteKey(result.adapter_dir, routing.key);
-    const { digest } = await loadLoraAdapter(result.adapter_dir, this.spec, this.config.ADAPTER_MAX_MB * MB);
-    const folder = this.store.folderOf(digest);
-    if (!existsSync(folder)) cpSync(result.adapter_dir, folder, { recursive: true });
+    await loadLoraAdapter(result.adapter_dir, this.spec, this.config.ADAPTER_MAX_MB * MB);
+    const { digest, folder } = this.store.put(readPeftFiles(result.adapter_dir));
     rmSync(quarantine, { recursive: true, force: true });
     this.logger.log({ key: request.key, digest, seconds: result.seconds }, 'candidate trained');
     return {

@@ -1,13 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { GateOutcome } from 'src/gates/gate';
 import { ForgettingGate } from 'src/gates/forgetting/forgetting.gate';
 import { runGates } from 'src/gates/gate-catalog';
 import { CandidateEvaluationInput, ProbeQuestion } from 'src/gates/gate-inputs';
 import { ChannelPolicy, RequiredGate } from 'src/gates/policy/channel-policy';
-import { AdapterStore } from 'src/inference/adapter-store';
-import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from 'src/inference/lora-adapter';
+import { AdapterStore, readPeftFiles } from 'src/inference/adapter-store';
 import { concatLoraAdapters } from 'src/inference/lora-concat';
 import { ModelService } from 'src/inference/model.service';
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
@@ -44,13 +41,7 @@ export class RevertGates {
 
   /** Writes the concatenation of `carried` (oldest first) to the adapter store. */
   buildAdapter(carried: Chain): { digest: string; folder: string } {
-    const files = carried.map((v) => {
-      const folder = this.store.folderOf(v.digest);
-      return {
-        [ADAPTER_CONFIG_FILE]: readFileSync(join(folder, ADAPTER_CONFIG_FILE)),
-        [ADAPTER_WEIGHTS_FILE]: readFileSync(join(folder, ADAPTER_WEIGHTS_FILE)),
-      };
-    });
+    const files = carried.map((v) => readPeftFiles(this.store.folderOf(v.digest)));
     return this.store.put(concatLoraAdapters(files));
   }
 
