@@ -1,12 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Job } from 'bullmq';
+import { DelayedError, Job } from 'bullmq';
 import { ModelService } from 'src/inference/model.service';
 import { PipelineStages } from 'src/pipeline/pipeline.stages';
 import { JobDispatcher } from 'src/queues/job-dispatcher';
-import { PipelineJob, QueueName } from 'src/queues/queue-names';
+import { JobName, PipelineJob, QueueName } from 'src/queues/queue-names';
+import { SelfEditStatus } from 'src/self-edits/self-edit-status';
+import { SelfEditsService } from 'src/self-edits/self-edits.service';
+import { CandidateTrainer } from 'src/training/candidate-trainer.service';
 
 const CHILD_FAILED = /^child \S+ failed$/;
+
+/** How long a training job waits before it asks again whether this worker's trainer starts. */
+export const TRAINER_WAIT_MS = 30_000;
 
 /**
  * Consumes the pipeline queue one job at a time (training and the model gates use every core they are given).
@@ -23,13 +29,30 @@ export class PipelineProcessor extends WorkerHost {
     private readonly dispatcher: JobDispatcher,
     private readonly stages: PipelineStages,
     private readonly model: ModelService,
+    private readonly trainer: CandidateTrainer,
+    private readonly edits: SelfEditsService,
   ) {
     super();
   }
 
-  /** A job taken while the model is still loading (a worker just started) waits for it instead of failing. */
-  async process(job: Job): Promise<unknown> {
+  /**
+   * A job taken while the model is still loading (a worker just started) waits for it instead of failing. A
+   * training job on a worker whose trainer cannot start (no PyTorch, a broken Python) goes back to wait, delayed,
+   * without spending an attempt; its edit says why, and the worker's /readyz says the same.
+   */
+  async process(job: Job<PipelineJob>, token?: string): Promise<unknown> {
     await this.model.whenSettled();
+    if (job.name === (JobName.TRAIN_CANDIDATE as string)) {
+      const health = await this.trainer.health();
+      const at = { pipelineRun: job.data.pipelineRun, status: SelfEditStatus.TRAINING };
+      if (!health.ok) {
+        this.logger.warn({ jobId: job.id, error: health.error }, 'training waits for a trainer');
+        await this.edits.waiting(job.data.selfEditId, at, `waiting for a trainer: ${health.error}`);
+        await job.moveToDelayed(Date.now() + TRAINER_WAIT_MS, token);
+        throw new DelayedError();
+      }
+      await this.edits.waiting(job.data.selfEditId, at, null);
+    }
     return this.dispatcher.run(QueueName.pipeline, job);
   }
 

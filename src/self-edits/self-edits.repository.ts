@@ -28,6 +28,20 @@ export class SelfEditsRepository {
     return manager.getRepository(SelfEditEntity).save(edit);
   }
 
+  /**
+   * Says why a run is held where it is (e.g. waiting for a trainer), if the edit is still at that run and status.
+   * Only the reason changes, so a concurrent transition (which checks the version) is not refused by it.
+   */
+  async setWaitingReason(
+    id: string,
+    at: Pick<SelfEditEntity, 'pipelineRun' | 'status'>,
+    reason: string | null,
+  ): Promise<void> {
+    await this.dataSource
+      .getRepository(SelfEditEntity)
+      .update({ id, pipelineRun: at.pipelineRun, status: at.status }, { statusReason: reason });
+  }
+
   /** Writes the new status only if nobody changed the edit since `expectedVersion` was read. */
   async updateStatusIfVersion(
     manager: EntityManager,

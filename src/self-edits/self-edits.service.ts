@@ -248,4 +248,13 @@ export class SelfEditsService {
     });
     return Object.assign(edit, changes, { version: edit.version + 1 });
   }
+
+  /** A run that waits in `status` says why (shown as its status reason until it moves on). */
+  waiting(
+    id: string,
+    at: { pipelineRun: number; status: SelfEditStatus },
+    reason: string | null,
+  ): Promise<void> {
+    return this.repository.setWaitingReason(id, at, reason);
+  }
 }
