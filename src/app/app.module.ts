@@ -13,6 +13,7 @@ import { AuthModule } from 'src/auth/auth.module';
 import { PrincipalsService } from 'src/auth/principals.service';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { AllExceptionsFilter } from 'src/common/errors/all-exceptions.filter';
+import { NulCharacterPipe } from 'src/common/nul-character.pipe';
 import { graphqlOptions } from 'src/common/graphql/graphql.config';
 import { QueryLimitsPlugin } from 'src/common/graphql/query-limits.plugin';
 import { DatabaseModule } from 'src/app/database.module';
@@ -109,6 +110,7 @@ export class AppModule {
       providers: [
         ...(serves ? [QueryLimitsPlugin] : []),
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
+        { provide: APP_PIPE, useClass: NulCharacterPipe },
         {
           provide: APP_PIPE,
           useValue: new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),

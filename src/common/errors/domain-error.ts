@@ -36,6 +36,8 @@ export enum CommonErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   CONCURRENT_MODIFICATION = 'CONCURRENT_MODIFICATION',
   ALREADY_EXISTS = 'ALREADY_EXISTS',
+  /** Text holding U+0000, which PostgreSQL cannot store (src/common/nul-character.pipe.ts). */
+  NUL_CHARACTER = 'NUL_CHARACTER',
 }
 
 export class CommonError extends defineDomainError<CommonErrorCode>('CommonError', {
@@ -43,6 +45,7 @@ export class CommonError extends defineDomainError<CommonErrorCode>('CommonError
   [CommonErrorCode.NOT_FOUND]: ErrorKind.NOT_FOUND,
   [CommonErrorCode.CONCURRENT_MODIFICATION]: ErrorKind.CONFLICT,
   [CommonErrorCode.ALREADY_EXISTS]: ErrorKind.CONFLICT,
+  [CommonErrorCode.NUL_CHARACTER]: ErrorKind.BAD_USER_INPUT,
 }) {
   static notFound(subject: string, id: string): CommonError {
     return new CommonError(CommonErrorCode.NOT_FOUND, `${subject} ${id} was not found`, { subject, id });

@@ -6,6 +6,7 @@ import {
   ExecutionResult,
   GraphQLError,
   GraphQLFormattedError,
+  parse,
   subscribe,
 } from 'graphql';
 import type { Context } from 'graphql-ws';
@@ -76,6 +77,29 @@ const isMalformedRequest = (error: unknown): boolean => {
   return status !== undefined && status >= 400 && status < 500;
 };
 
+/**
+ * graphql-ws parses an operation itself and, when the document does not parse, throws: the socket was closed with
+ * 4500 (Internal server error), ending every subscription on it. A document that does not parse is the client's
+ * fault: answered as an error of that operation, with Apollo's code for it over HTTP (GRAPHQL_PARSE_FAILED).
+ * Returning nothing lets graphql-ws go on as usual.
+ */
+const refuseUnparsable = (
+  _ctx: unknown,
+  _id: unknown,
+  payload: { query: string },
+): GraphQLError[] | undefined => {
+  try {
+    parse(payload.query);
+    return undefined;
+  } catch (err) {
+    const message =
+      err instanceof GraphQLError
+        ? err.message
+        : 'Syntax Error: the document could not be parsed (nested too deeply)';
+    return [new GraphQLError(message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+  }
+};
+
 /** graphql-ws runs operations itself, unseen by Apollo's plugins: the same limits apply before they run. */
 const withinLimits =
   <R>(run: (args: ExecutionArgs) => R, limits: QueryLimits) =>
@@ -127,6 +151,7 @@ export function graphqlOptions(limits: QueryLimits, auth?: ConnectionAuth): Apol
         onClose: (ctx: Context<Record<string, unknown> | undefined, unknown>) => {
           sockets?.remove((ctx.extra as SocketExtra).socket);
         },
+        onSubscribe: refuseUnparsable,
       },
       // Nest hands these to graphql-ws (GqlSubscriptionServiceOptions), though SubscriptionConfig omits them.
       ...({ execute: withinLimits(execute, limits), subscribe: withinLimits(subscribe, limits) } as object),
