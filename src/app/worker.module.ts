@@ -16,7 +16,12 @@ import { LogVerificationJobs } from 'src/attestation/transparency/log-verificati
 import { CandidateTrainer } from 'src/training/candidate-trainer.service';
 import { PipelineProcessor } from 'src/pipeline/pipeline.processor';
 import { PipelineRecovery } from 'src/pipeline/pipeline-recovery';
-import { PipelineStages } from 'src/pipeline/pipeline.stages';
+import { AppliedHistory } from 'src/pipeline/stages/applied-history';
+import { EvaluateStage } from 'src/pipeline/stages/evaluate.stage';
+import { PipelineTransitions } from 'src/pipeline/stages/pipeline-transitions';
+import { ScreenStage } from 'src/pipeline/stages/screen.stage';
+import { StageInputs } from 'src/pipeline/stages/stage-inputs';
+import { TrainStage } from 'src/pipeline/stages/train.stage';
 import { SealModule } from 'src/seal/seal.module';
 import { SealProcessor } from 'src/seal/rounds/seal.processor';
 import { SealRoundJobs } from 'src/seal/rounds/seal-round.jobs';
@@ -43,7 +48,12 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
     WebhooksProcessor,
     LogVerificationJobs,
     PipelineProcessor,
-    PipelineStages,
+    PipelineTransitions,
+    StageInputs,
+    AppliedHistory,
+    ScreenStage,
+    TrainStage,
+    EvaluateStage,
     CandidateTrainer,
     PipelineRecovery,
     ReviewJobs,

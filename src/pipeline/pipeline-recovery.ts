@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { PipelineLauncher } from 'src/self-edits/pipeline-launcher';
-import { PipelineStages } from 'src/pipeline/pipeline.stages';
+import { PipelineTransitions } from 'src/pipeline/stages/pipeline-transitions';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 
@@ -24,7 +24,7 @@ export class PipelineRecovery implements OnApplicationBootstrap {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly launcher: PipelineLauncher,
-    private readonly stages: PipelineStages,
+    private readonly stages: PipelineTransitions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,7 +1,7 @@
 import { DelayedError, Job } from 'bullmq';
 import { ModelService } from 'src/inference/model.service';
 import { PipelineProcessor } from 'src/pipeline/pipeline.processor';
-import { PipelineStages } from 'src/pipeline/pipeline.stages';
+import { PipelineTransitions } from 'src/pipeline/stages/pipeline-transitions';
 import { JobDispatcher } from 'src/queues/job-dispatcher';
 import { QueueName } from 'src/queues/queue-names';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
@@ -15,7 +15,7 @@ describe('PipelineProcessor', () => {
     const run = jest.fn().mockResolvedValue('done');
     const processor = new PipelineProcessor(
       { run } as unknown as JobDispatcher,
-      {} as PipelineStages,
+      {} as PipelineTransitions,
       { whenSettled: () => settled } as unknown as ModelService,
       {} as CandidateTrainer,
       {} as SelfEditsService,
@@ -35,7 +35,7 @@ describe('PipelineProcessor', () => {
     const markFailed = jest.fn().mockResolvedValue(undefined);
     const processor = new PipelineProcessor(
       {} as JobDispatcher,
-      { markFailed } as unknown as PipelineStages,
+      { markFailed } as unknown as PipelineTransitions,
       {} as ModelService,
       {} as CandidateTrainer,
       {} as SelfEditsService,
@@ -63,7 +63,7 @@ describe('PipelineProcessor', () => {
     let health: { ok: boolean; error?: string } = { ok: false, error: 'trainer exited with code 1' };
     const processor = new PipelineProcessor(
       { run } as unknown as JobDispatcher,
-      {} as PipelineStages,
+      {} as PipelineTransitions,
       { whenSettled: () => Promise.resolve() } as unknown as ModelService,
       { health: () => Promise.resolve(health) } as unknown as CandidateTrainer,
       { waiting } as unknown as SelfEditsService,

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, Job } from 'bullmq';
 import { ModelService } from 'src/inference/model.service';
-import { PipelineStages } from 'src/pipeline/pipeline.stages';
+import { PipelineTransitions } from 'src/pipeline/stages/pipeline-transitions';
 import { JobDispatcher } from 'src/queues/job-dispatcher';
 import { JobName, PipelineJob, QueueName } from 'src/queues/queue-names';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
@@ -27,7 +27,7 @@ export class PipelineProcessor extends WorkerHost {
 
   constructor(
     private readonly dispatcher: JobDispatcher,
-    private readonly stages: PipelineStages,
+    private readonly transitions: PipelineTransitions,
     private readonly model: ModelService,
     private readonly trainer: CandidateTrainer,
     private readonly edits: SelfEditsService,
@@ -68,7 +68,7 @@ export class PipelineProcessor extends WorkerHost {
     // an internal job key instead, and could win the race.
     if (CHILD_FAILED.test(error.message)) return;
     try {
-      await this.stages.markFailed(job.data, `${job.name}: ${error.message}`);
+      await this.transitions.markFailed(job.data, `${job.name}: ${error.message}`);
     } catch (err) {
       this.logger.error({ err, jobId: job.id }, 'could not mark the self-edit FAILED');
     }

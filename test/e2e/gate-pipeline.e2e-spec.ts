@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { Role } from 'src/auth/role';
 import { AdapterStatus } from 'src/adapter-versions/adapter-status';
@@ -186,13 +187,17 @@ describe('the gate pipeline', () => {
   });
 });
 
-/** An infrastructure failure never counts as a pass: the edit ends FAILED, and a retry runs every gate again. */
+/**
+ * An infrastructure failure never counts as a pass: the edit ends FAILED, and a retry runs every gate again. The
+ * trainer starts and fails every training (a trainer that cannot start makes training wait instead: readiness).
+ */
 describe('the gate pipeline when training keeps failing', () => {
   let t: TestApp;
 
   beforeAll(async () => {
     const python = process.env.SEALGATE_PYTHON;
-    process.env.SEALGATE_PYTHON = '/nonexistent/python3'; // read when the trainer client is built
+    // read when the trainer client is built
+    process.env.SEALGATE_PYTHON = join(__dirname, '..', 'fixtures', 'trainers', 'diverging-trainer');
     try {
       t = await TestApp.start('postgres', { PIPELINE_ATTEMPTS: '2', PIPELINE_BACKOFF_MS: '50' });
     } finally {
