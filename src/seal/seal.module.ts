@@ -5,6 +5,7 @@ import { InferenceModule } from 'src/inference/inference.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
 import { KnowledgeProposalsService } from 'src/seal/knowledge-proposals.service';
 import { GeneratorUpdates } from 'src/seal/rounds/generator-updates';
+import { SealRoundStates } from 'src/seal/rounds/seal-round-states';
 import { SealRoundNotifications } from 'src/seal/rounds/seal-round-notifications';
 import { SealRoundsRepository } from 'src/seal/rounds/seal-rounds.repository';
 import { SealRoundsResolver } from 'src/seal/rounds/seal-rounds.resolver';
@@ -28,8 +29,9 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
     SealRoundsService,
     SealRoundsResolver,
     SealRoundNotifications,
+    SealRoundStates,
     GeneratorUpdates,
   ],
-  exports: [SealRoundsRepository, SealRoundNotifications, GeneratorUpdates],
+  exports: [SealRoundsRepository, SealRoundNotifications, SealRoundStates, GeneratorUpdates],
 })
 export class SealModule {}

@@ -4,20 +4,16 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { z } from 'zod';
 import { Actor, systemActor } from 'src/common/actor';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
-import { TransactionRunner } from 'src/database/transaction-runner';
 import { AuditAction } from 'src/audit/audit-action';
-import { AuditService } from 'src/audit/audit.service';
-import { Subject } from 'src/auth/policy';
 import { ChannelsService } from 'src/channels/channels.service';
 import { ServingStackService } from 'src/adapter-versions/serving-stack.service';
 import { KnowledgeService } from 'src/knowledge/knowledge.service';
 import { JobHandler } from 'src/queues/job-handler.decorator';
 import { JobName, SealRoundJob } from 'src/queues/queue-names';
 import { SealRoundEntity } from 'src/seal/rounds/seal-round.entity';
-import { SealRoundNotifications } from 'src/seal/rounds/seal-round-notifications';
 import { RoundExit, SealRoundRunner } from 'src/seal/rounds/seal-round-runner';
 import { LIVE_ROUND_STATUSES, SealRoundResult, SealRoundStatus } from 'src/seal/rounds/seal-round.types';
-import { SealRoundsRepository } from 'src/seal/rounds/seal-rounds.repository';
+import { SealRoundStates } from 'src/seal/rounds/seal-round-states';
 import { SelfEditKind, SelfEditOrigin } from 'src/self-edits/self-edit.types';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
 
@@ -67,10 +63,7 @@ export class SealRoundJobs implements OnModuleDestroy {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly repository: SealRoundsRepository,
-    private readonly transactions: TransactionRunner,
-    private readonly audit: AuditService,
-    private readonly notifications: SealRoundNotifications,
+    private readonly states: SealRoundStates,
     private readonly stacks: ServingStackService,
     private readonly channels: ChannelsService,
     private readonly knowledge: KnowledgeService,
@@ -88,7 +81,7 @@ export class SealRoundJobs implements OnModuleDestroy {
 
   @JobHandler(JobName.RUN_SEAL_ROUND)
   async run(job: SealRoundJob): Promise<SealRoundOutcome> {
-    let round = await this.get(job.roundId);
+    let round = await this.states.get(job.roundId);
     if (!LIVE_ROUND_STATUSES.includes(round.status)) return { outcome: 'skipped', status: round.status };
     round = await this.markRunning(round);
     const folder = this.folderOf(round.id);
@@ -103,7 +96,7 @@ export class SealRoundJobs implements OnModuleDestroy {
     const controller = new AbortController();
     this.running.set(round.id, controller);
     const cancel = () => controller.abort(new RoundCancelled());
-    const stopListening = await this.notifications.onCancel(round.id, cancel);
+    const stopListening = await this.states.notifications.onCancel(round.id, cancel);
     let exit: RoundExit;
     let progressWrites = Promise.resolve();
     try {
@@ -121,8 +114,8 @@ export class SealRoundJobs implements OnModuleDestroy {
           onProgress: (progress) => {
             // One write at a time, in order: a later step is never overwritten by an earlier one.
             progressWrites = progressWrites
-              .then(() => this.repository.updateIfStatus(round.id, [S.RUNNING], { progress }))
-              .then((stillRunning) => (stillRunning ? this.changed(round.id) : cancel()))
+              .then(() => this.states.move(this.actor, round.id, [S.RUNNING], { progress }, null))
+              .then((stillRunning) => (stillRunning ? this.states.changed(round.id) : cancel()))
               .catch((err: Error) => this.logger.warn({ err }, 'round progress not stored'));
           },
         },
@@ -143,7 +136,7 @@ export class SealRoundJobs implements OnModuleDestroy {
 
   /** Called when the job has spent its last attempt: the round is FAILED with the reason. */
   async markFailed(job: SealRoundJob, reason: string): Promise<void> {
-    await this.fail(await this.get(job.roundId), `infrastructure: ${reason}`.slice(0, 2000));
+    await this.fail(await this.states.get(job.roundId), `infrastructure: ${reason}`.slice(0, 2000));
   }
 
   private async finish(round: SealRoundEntity, exit: RoundExit): Promise<SealRoundOutcome> {
@@ -184,13 +177,8 @@ export class SealRoundJobs implements OnModuleDestroy {
         async (manager, edit) => {
           const finishedAt = new Date();
           const changes = { status: S.SUCCEEDED, result, selfEditId: edit.id, finishedAt, error: null };
-          if (!(await this.repository.updateIfStatus(round.id, [S.RUNNING], changes, manager))) {
-            throw new RoundCancelled();
-          }
-          await this.audit.append(manager, this.actor, {
+          const event = {
             action: AuditAction.SEAL_ROUND_FINISHED,
-            subjectType: Subject.SealRound,
-            subjectId: round.id,
             before: { status: S.RUNNING },
             after: {
               status: S.SUCCEEDED,
@@ -199,10 +187,13 @@ export class SealRoundJobs implements OnModuleDestroy {
               meanReward: result.meanReward,
               meanBestReward: result.meanBestReward,
             },
-          });
+          };
+          if (!(await this.states.move(this.actor, round.id, [S.RUNNING], changes, event, manager))) {
+            throw new RoundCancelled();
+          }
         },
       );
-      await this.changed(round.id);
+      await this.states.changed(round.id);
       this.logger.log({ roundId: round.id, selfEditId: edit.id, kept: result.kept }, 'round succeeded');
       return { outcome: 'succeeded', selfEditId: edit.id };
     } catch (err) {
@@ -212,21 +203,16 @@ export class SealRoundJobs implements OnModuleDestroy {
   }
 
   private async fail(round: SealRoundEntity, reason: string): Promise<SealRoundOutcome> {
-    const failed = await this.transactions.run(async (manager) => {
-      const changes = { status: S.FAILED, error: reason, finishedAt: new Date() };
-      if (!(await this.repository.updateIfStatus(round.id, LIVE_ROUND_STATUSES, changes, manager)))
-        return false;
-      await this.audit.append(manager, this.actor, {
-        action: AuditAction.SEAL_ROUND_FINISHED,
-        subjectType: Subject.SealRound,
-        subjectId: round.id,
-        before: { status: round.status },
-        after: { status: S.FAILED, reason },
-      });
-      return true;
-    });
-    if (!failed) return { outcome: 'skipped', status: (await this.get(round.id)).status };
-    await this.changed(round.id);
+    const changes = { status: S.FAILED, error: reason, finishedAt: new Date() };
+    const event = {
+      action: AuditAction.SEAL_ROUND_FINISHED,
+      before: { status: round.status },
+      after: { status: S.FAILED, reason },
+    };
+    if (!(await this.states.move(this.actor, round.id, LIVE_ROUND_STATUSES, changes, event))) {
+      return { outcome: 'skipped', status: (await this.states.get(round.id)).status };
+    }
+    await this.states.changed(round.id);
     return { outcome: 'failed', reason };
   }
 
@@ -245,10 +231,10 @@ export class SealRoundJobs implements OnModuleDestroy {
       attempts: round.attempts + 1,
       startedAt: round.startedAt ?? new Date(),
     };
-    if (!(await this.repository.updateIfStatus(round.id, LIVE_ROUND_STATUSES, changes))) {
+    if (!(await this.states.move(this.actor, round.id, LIVE_ROUND_STATUSES, changes, null))) {
       throw new Error(`round ${round.id} changed while starting`);
     }
-    await this.changed(round.id);
+    await this.states.changed(round.id);
     return { ...round, ...changes };
   }
 
@@ -273,18 +259,5 @@ export class SealRoundJobs implements OnModuleDestroy {
 
   private async channelName(round: SealRoundEntity): Promise<string> {
     return (await this.channels.get(round.channelId)).name;
-  }
-
-  private async get(id: string): Promise<SealRoundEntity> {
-    const round = await this.repository.findById(id);
-    if (!round) throw new Error(`seal round ${id} does not exist`);
-    return round;
-  }
-
-  /** Tells subscribers (best effort): the round as it is stored now. */
-  private async changed(id: string): Promise<void> {
-    await this.get(id)
-      .then((round) => this.notifications.publishChanged(round))
-      .catch((err: Error) => this.logger.warn({ err }, 'round change not published'));
   }
 }

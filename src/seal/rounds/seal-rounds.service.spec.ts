@@ -7,6 +7,7 @@ import { JobName } from 'src/queues/queue-names';
 import { SealRoundEntity } from 'src/seal/rounds/seal-round.entity';
 import { SealRoundStatus } from 'src/seal/rounds/seal-round.types';
 import { SealRoundError } from 'src/seal/rounds/seal-rounds.errors';
+import { SealRoundStates } from 'src/seal/rounds/seal-round-states';
 import { SealRoundsService } from 'src/seal/rounds/seal-rounds.service';
 
 const SOURCES: Record<string, { id: string; questions: unknown[] | null }> = {
@@ -27,14 +28,17 @@ function setup(stored?: Partial<SealRoundEntity>) {
   };
   const audit = { append: jest.fn(() => Promise.resolve()) };
   const jobs = { enqueue: jest.fn(() => Promise.resolve('job')), queue: jest.fn() };
-  const service = new SealRoundsService(
+  const states = new SealRoundStates(
     repository as never,
     { run: (work: (m: unknown) => Promise<unknown>) => work({}) } as never,
     audit as never,
+    { publishCancel: jest.fn(), publishChanged: jest.fn() } as never,
+  );
+  const service = new SealRoundsService(
+    states,
     { getByName: () => Promise.resolve({ id: 'channel-1', name: 'staging' }) } as never,
     { get: (id: string) => Promise.resolve(SOURCES[id]) } as never,
     jobs as never,
-    { publishCancel: jest.fn(), publishChanged: jest.fn() } as never,
   );
   const ability = createMongoAbility<AppAbility>([{ action: Action.manage, subject: Subject.all }]);
   const ctx = new AuthContext(Object.assign(new PrincipalEntity(), { id: 'p-1', name: 'eng' }), ability);

@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { CommonError } from 'src/common/errors/domain-error';
-import { TransactionRunner } from 'src/database/transaction-runner';
 import { AuditAction } from 'src/audit/audit-action';
-import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
 import { ChannelsService } from 'src/channels/channels.service';
@@ -11,10 +8,10 @@ import { KnowledgeService } from 'src/knowledge/knowledge.service';
 import { JobsService } from 'src/queues/jobs.service';
 import { JobName, queueOfJob } from 'src/queues/queue-names';
 import { SealRoundEntity } from 'src/seal/rounds/seal-round.entity';
-import { SealRoundNotifications } from 'src/seal/rounds/seal-round-notifications';
 import { LIVE_ROUND_STATUSES, SealRoundStatus } from 'src/seal/rounds/seal-round.types';
 import { SealRoundError, SealRoundErrorCode } from 'src/seal/rounds/seal-rounds.errors';
-import { SealRoundFilter, SealRoundsRepository } from 'src/seal/rounds/seal-rounds.repository';
+import { SealRoundStates } from 'src/seal/rounds/seal-round-states';
+import { SealRoundFilter } from 'src/seal/rounds/seal-rounds.repository';
 
 export interface StartSealRound {
   channel: string;
@@ -35,23 +32,18 @@ export class SealRoundsService {
   private readonly logger = new Logger(SealRoundsService.name);
 
   constructor(
-    private readonly repository: SealRoundsRepository,
-    private readonly transactions: TransactionRunner,
-    private readonly audit: AuditService,
+    private readonly states: SealRoundStates,
     private readonly channels: ChannelsService,
     private readonly knowledge: KnowledgeService,
     private readonly jobs: JobsService,
-    private readonly notifications: SealRoundNotifications,
   ) {}
 
-  async get(id: string): Promise<SealRoundEntity> {
-    const round = await this.repository.findById(id);
-    if (!round) throw CommonError.notFound('SealRound', id);
-    return round;
+  get(id: string): Promise<SealRoundEntity> {
+    return this.states.get(id);
   }
 
   page(filter: SealRoundFilter, limit: number, offset: number): Promise<SealRoundEntity[]> {
-    return this.repository.page(filter, limit, offset);
+    return this.states.page(filter, limit, offset);
   }
 
   /** Checks every passage (each must have questions: the reward is measured on them), stores and queues. */
@@ -79,36 +71,37 @@ export class SealRoundsService {
         { knowledgeSourceIds: withoutQuestions },
       );
     }
-    const round = await this.transactions.run(async (manager) => {
-      const now = new Date();
-      const stored = await this.repository.insert(
-        manager,
-        Object.assign(new SealRoundEntity(), {
-          id: randomUUID(),
-          channelId: channel.id,
-          parentAdapterId: null,
-          status: SealRoundStatus.QUEUED,
-          settings: { knowledgeSourceIds: ids, k: input.k, seed: input.seed },
-          progress: null,
-          result: null,
-          error: null,
-          selfEditId: null,
-          startedById,
-          attempts: 0,
-          createdAt: now,
-          updatedAt: now,
-          startedAt: null,
-          finishedAt: null,
-        }),
-      );
-      await this.audit.append(manager, ctx.actor, {
+    const now = new Date();
+    const round = await this.states.insert(
+      ctx.actor,
+      Object.assign(new SealRoundEntity(), {
+        id: randomUUID(),
+        channelId: channel.id,
+        parentAdapterId: null,
+        status: SealRoundStatus.QUEUED,
+        settings: { knowledgeSourceIds: ids, k: input.k, seed: input.seed },
+        progress: null,
+        result: null,
+        error: null,
+        selfEditId: null,
+        startedById,
+        attempts: 0,
+        createdAt: now,
+        updatedAt: now,
+        startedAt: null,
+        finishedAt: null,
+      }),
+      {
         action: AuditAction.SEAL_ROUND_STARTED,
-        subjectType: Subject.SealRound,
-        subjectId: stored.id,
-        after: { status: stored.status, channel: channel.name, ...stored.settings },
-      });
-      return stored;
-    });
+        after: {
+          status: SealRoundStatus.QUEUED,
+          channel: channel.name,
+          knowledgeSourceIds: ids,
+          k: input.k,
+          seed: input.seed,
+        },
+      },
+    );
     try {
       await this.jobs.enqueue(
         JobName.RUN_SEAL_ROUND,
@@ -117,11 +110,12 @@ export class SealRoundsService {
       );
     } catch (err) {
       this.logger.error({ err, roundId: round.id }, 'could not queue the round');
-      await this.repository.updateIfStatus(round.id, [SealRoundStatus.QUEUED], {
+      const changes = {
         status: SealRoundStatus.FAILED,
         error: 'could not be queued (Redis unavailable); start it again',
         finishedAt: new Date(),
-      });
+      };
+      await this.states.move(ctx.actor, round.id, [SealRoundStatus.QUEUED], changes, null);
       throw new SealRoundError(SealRoundErrorCode.NOT_QUEUED, `Round ${round.id} could not be queued`);
     }
     return round;
@@ -134,26 +128,15 @@ export class SealRoundsService {
   async cancel(ctx: AuthContext, id: string): Promise<SealRoundEntity> {
     const round = await this.get(id);
     ctx.assertCan(Action.cancel, Subject.SealRound, round);
-    const cancelled = await this.transactions.run(async (manager) => {
-      const changed = await this.repository.updateIfStatus(
-        id,
-        LIVE_ROUND_STATUSES,
-        {
-          status: SealRoundStatus.CANCELLED,
-          error: `cancelled by ${ctx.actor.name}`,
-          finishedAt: new Date(),
-        },
-        manager,
-      );
-      if (!changed) return false;
-      await this.audit.append(manager, ctx.actor, {
-        action: AuditAction.SEAL_ROUND_CANCELLED,
-        subjectType: Subject.SealRound,
-        subjectId: id,
-        before: { status: round.status, progress: round.progress },
-        after: { status: SealRoundStatus.CANCELLED },
-      });
-      return true;
+    const changes = {
+      status: SealRoundStatus.CANCELLED,
+      error: `cancelled by ${ctx.actor.name}`,
+      finishedAt: new Date(),
+    };
+    const cancelled = await this.states.move(ctx.actor, id, LIVE_ROUND_STATUSES, changes, {
+      action: AuditAction.SEAL_ROUND_CANCELLED,
+      before: { status: round.status, progress: round.progress },
+      after: { status: SealRoundStatus.CANCELLED },
     });
     if (!cancelled) {
       const now = await this.get(id);
@@ -164,11 +147,11 @@ export class SealRoundsService {
       );
     }
     // Best effort: the worker also notices at its next progress line, and a queued job finds the round CANCELLED.
-    await this.notifications
+    await this.states.notifications
       .publishCancel(id)
       .catch((err: Error) => this.logger.warn({ err }, 'cancel not sent'));
     const now = await this.get(id);
-    await this.notifications.publishChanged(now).catch(() => undefined);
+    await this.states.notifications.publishChanged(now).catch(() => undefined);
     // A job still waiting is taken off the queue; a running one is locked and ends when its child is gone.
     await this.jobs
       .queue(queueOfJob[JobName.RUN_SEAL_ROUND])
