@@ -1,12 +1,12 @@
 import { KeyObject, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { Actor } from 'src/common/actor';
 import { sha256Hex } from 'src/common/sha256';
 import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { AttestationEntity, AttestationKind } from 'src/attestation/attestation.entity';
+import { AttestationsRepository } from 'src/attestation/attestations.repository';
 import { bundleStatement, serializeBundle, SigstoreBundle } from 'src/attestation/sigstore/bundle';
 import { Statement } from 'src/attestation/sigstore/in-toto';
 
@@ -18,7 +18,7 @@ export const ROLLBACK_PREDICATE_TYPE = 'https://sealgate.dev/attestations/rollba
 @Injectable()
 export class AttestationsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: AttestationsRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -39,7 +39,7 @@ export class AttestationsService {
       sha256: sha256Hex(text),
       createdAt: new Date(),
     });
-    await manager.getRepository(AttestationEntity).insert(row);
+    await this.repository.insert(manager, row);
     await this.audit.append(manager, actor, {
       action: AuditAction.ATTESTATION_RECORDED,
       subjectType: 'Attestation',
@@ -65,13 +65,7 @@ export class AttestationsService {
     return this.recordBundle(manager, actor, kind, subjectId, bundleStatement(statement, key));
   }
 
-  about(
-    subjectIds: string[],
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<AttestationEntity[]> {
-    if (subjectIds.length === 0) return Promise.resolve([]);
-    return manager
-      .getRepository(AttestationEntity)
-      .find({ where: { subjectId: In(subjectIds) }, order: { createdAt: 'ASC', id: 'ASC' } });
+  about(subjectIds: string[], manager?: EntityManager): Promise<AttestationEntity[]> {
+    return this.repository.about(subjectIds, manager);
   }
 }

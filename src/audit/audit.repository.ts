@@ -25,6 +25,13 @@ export class AuditRepository {
     return manager.getRepository(AuditEventEntity).save(event);
   }
 
+  /** Every event's seq and chain hash, in sequence order (the leaves of the transparency log). */
+  hashes(): Promise<Pick<AuditEventEntity, 'seq' | 'hash'>[]> {
+    return this.dataSource
+      .getRepository(AuditEventEntity)
+      .find({ select: { seq: true, hash: true }, order: { seq: 'ASC' } });
+  }
+
   page(
     afterSeq: number,
     limit: number,

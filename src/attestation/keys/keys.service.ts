@@ -2,10 +2,9 @@ import { KeyObject, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { SigningKeyEntity } from 'src/attestation/keys/signing-key.entity';
+import { SigningKeysRepository } from 'src/attestation/keys/signing-keys.repository';
 import { generateSigningKeyPair, loadPrivateKey } from 'src/attestation/sigstore/keys';
 
 /** The owner name of the gateway's own key (approvers' keys are owned by their principal id). */
@@ -24,7 +23,7 @@ export class KeysService {
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: SigningKeysRepository,
   ) {
     this.dir = resolve(config.DATA_DIR, 'keys');
   }
@@ -32,18 +31,18 @@ export class KeysService {
   /** The owner's current key (created on first use), to sign with. */
   async signer(owner: string): Promise<{ key: KeyObject; row: SigningKeyEntity }> {
     const row =
-      (await this.repository().findOneBy({ owner, retiredAt: IsNull() })) ?? (await this.create(owner));
+      (await this.repository.current(owner)) ?? (await this.create(owner));
     return { key: this.privateKey(row), row };
   }
 
   /** Retires the owner's current key and makes a new one; the old public key stays for verification. */
   async rotate(owner: string): Promise<SigningKeyEntity> {
-    await this.repository().update({ owner, retiredAt: IsNull() }, { retiredAt: new Date() });
+    await this.repository.retireCurrent(owner, new Date());
     return this.create(owner);
   }
 
   publicKeys(): Promise<SigningKeyEntity[]> {
-    return this.repository().find({ order: { createdAt: 'ASC', id: 'ASC' } });
+    return this.repository.all();
   }
 
   private async create(owner: string): Promise<SigningKeyEntity> {
@@ -60,7 +59,7 @@ export class KeysService {
     const file = this.fileOf(row);
     writeFileSync(file, pair.privateKeyPem, { mode: 0o600 });
     chmodSync(file, 0o600);
-    await this.repository().insert(row);
+    await this.repository.insert(row);
     this.logger.log({ owner, keyId: row.keyId }, 'signing key created');
     return row;
   }
@@ -78,9 +77,5 @@ export class KeysService {
 
   private fileOf(row: SigningKeyEntity): string {
     return join(this.dir, `${row.keyId}.pem`);
-  }
-
-  private repository() {
-    return this.dataSource.getRepository(SigningKeyEntity);
   }
 }

@@ -1,12 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, MoreThan } from 'typeorm';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
-import { AuditEventEntity } from 'src/audit/audit-event.entity';
+import { AuditRepository } from 'src/audit/audit.repository';
 import { AuditService, ChainVerification } from 'src/audit/audit.service';
 import { GATEWAY_KEY_OWNER, KeysService } from 'src/attestation/keys/keys.service';
 import { Checkpoint, signCheckpoint, verifyCheckpoint } from 'src/attestation/transparency/checkpoint';
 import { LogCheckpointEntity } from 'src/attestation/transparency/log-checkpoint.entity';
+import { LogCheckpointsRepository } from 'src/attestation/transparency/log-checkpoints.repository';
 import {
   consistencyProof,
   inclusionProof,
@@ -43,9 +42,10 @@ export interface LogVerification extends ChainVerification {
 export class TransparencyService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly checkpoints: LogCheckpointsRepository,
     private readonly keys: KeysService,
     private readonly audit: AuditService,
+    private readonly auditEvents: AuditRepository,
   ) {}
 
   get origin(): string {
@@ -59,7 +59,7 @@ export class TransparencyService {
   async checkpoint(): Promise<SignedCheckpoint> {
     const leaves = await this.leaves();
     const root = rootHash(leaves);
-    const latest = await this.checkpoints().findOne({ where: {}, order: { treeSize: 'DESC' } });
+    const latest = await this.checkpoints.latest();
     if (latest) {
       const problem = await this.checkAgainst(leaves, root, latest);
       if (problem) throw new TransparencyError(TransparencyErrorCode.LOG_INCONSISTENT, problem);
@@ -70,22 +70,18 @@ export class TransparencyService {
       { name: this.origin, privateKey: key },
     ]);
     // Another process may have signed the same size at the same time: the first one stored is the one published.
-    await this.checkpoints()
-      .createQueryBuilder()
-      .insert()
-      .values({ treeSize: leaves.length, rootHash: root.toString('hex'), note, createdAt: new Date() })
-      .orIgnore()
-      .execute();
-    return signed(await this.checkpoints().findOneByOrFail({ treeSize: leaves.length }));
+    const stored = await this.checkpoints.insertOrKeep({
+      treeSize: leaves.length,
+      rootHash: root.toString('hex'),
+      note,
+      createdAt: new Date(),
+    });
+    return signed(stored);
   }
 
   /** The checkpoints the gateway signed, oldest first, for auditors to keep copies of. */
   async published(afterTreeSize: number, limit: number): Promise<SignedCheckpoint[]> {
-    const rows = await this.checkpoints().find({
-      where: { treeSize: MoreThan(afterTreeSize) },
-      order: { treeSize: 'ASC' },
-      take: limit,
-    });
+    const rows = await this.checkpoints.page(afterTreeSize, limit);
     return rows.map(signed);
   }
 
@@ -98,7 +94,7 @@ export class TransparencyService {
     if (!chain.valid) return { ...chain, checkpointsChecked: 0 };
     const leaves = await this.leaves();
     const root = rootHash(leaves);
-    const stored = await this.checkpoints().find({ order: { treeSize: 'ASC' } });
+    const stored = await this.checkpoints.all();
     let checked = 0;
     let lastGood = 0;
     for (const row of stored) {
@@ -121,7 +117,7 @@ export class TransparencyService {
     leaves: readonly Buffer[],
     treeSize: number,
   ): Promise<{ note: string; proof: string[] }[]> {
-    const rows = await this.checkpoints().find({ order: { treeSize: 'ASC' } });
+    const rows = await this.checkpoints.all();
     return rows
       .filter((row) => row.treeSize < treeSize)
       .map((row) => ({
@@ -150,9 +146,7 @@ export class TransparencyService {
   }
 
   async leaves(): Promise<Buffer[]> {
-    const events = await this.dataSource
-      .getRepository(AuditEventEntity)
-      .find({ select: { seq: true, hash: true }, order: { seq: 'ASC' } });
+    const events = await this.auditEvents.hashes();
     events.forEach((e, i) => {
       if (e.seq !== i + 1) throw new Error(`the audit log has a gap before seq ${e.seq}`);
     });
@@ -193,10 +187,6 @@ export class TransparencyService {
       throw new Error(`its note is for a tree of ${checkpoint.treeSize} events`);
     }
     return checkpoint;
-  }
-
-  private checkpoints() {
-    return this.dataSource.getRepository(LogCheckpointEntity);
   }
 }
 
