@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import canonicalize from 'canonicalize';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { Actor } from 'src/common/actor';
 import { sha256Hex } from 'src/common/sha256';
 import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { Gate, GateOutcome } from 'src/gates/gate';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
+import { GateReportsRepository } from 'src/gates/gate-reports.repository';
 
 /** What a report's digest covers: everything in it but its own id and digest. */
 export function gateReportDigest(r: Omit<GateReportEntity, 'id' | 'sha256' | 'selfEdit'>): string {
@@ -32,7 +32,7 @@ export function gateReportDigest(r: Omit<GateReportEntity, 'id' | 'sha256' | 'se
 @Injectable()
 export class GateReportsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: GateReportsRepository,
     private readonly audit: AuditService,
   ) {}
 
@@ -59,7 +59,7 @@ export class GateReportsService {
       createdAt: new Date(),
     });
     report.sha256 = gateReportDigest(report);
-    await manager.getRepository(GateReportEntity).save(report);
+    await this.repository.insert(manager, report);
     await this.audit.append(manager, actor, {
       action: AuditAction.GATE_REPORTED,
       subjectType: 'GateReport',
@@ -77,9 +77,6 @@ export class GateReportsService {
 
   /** The edit's reports, oldest first; only those of `pipelineRun` when given. */
   forEdit(selfEditId: string, pipelineRun?: number, manager?: EntityManager): Promise<GateReportEntity[]> {
-    return (manager ?? this.dataSource.manager).getRepository(GateReportEntity).find({
-      where: pipelineRun === undefined ? { selfEditId } : { selfEditId, pipelineRun },
-      order: { createdAt: 'ASC', id: 'ASC' },
-    });
+    return this.repository.forEdit(selfEditId, pipelineRun, manager);
   }
 }
