@@ -37,15 +37,20 @@ function fromWire(error: WireError): Error {
  * Runs from TypeScript sources (tests, ts tooling): the worker has no transpiler of its own, so it gets a
  * require hook compiling .ts with SWC (as Jest does) and resolving `src/...` imports from the project root.
  */
-function sourceBootstrap(entry: string, root: string): string {
+export function sourceBootstrap(entry: string, root: string): string {
   return `
 const { transformSync } = require('@swc/core');
 const Module = require('node:module');
-const { readFileSync } = require('node:fs');
+const { existsSync, readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const resolve = Module._resolveFilename;
+// \`src/...\` from the project root, a .ts file before a .json of the same name (as Jest resolves them).
 Module._resolveFilename = function (request, ...rest) {
-  return resolve.call(this, /^(src|test|migrations)\\//.test(request) ? join(${JSON.stringify(root)}, request) : request, ...rest);
+  if (/^(src|test|migrations)\\//.test(request)) {
+    request = join(${JSON.stringify(root)}, request);
+    if (existsSync(request + '.ts')) request += '.ts';
+  }
+  return resolve.call(this, request, ...rest);
 };
 require.extensions['.ts'] = (module, filename) => {
   const { code } = transformSync(readFileSync(filename, 'utf8'), {

@@ -5,7 +5,7 @@ import { TestApp } from 'test/support/test-app';
 
 /** Polls until the edit reaches one of `statuses` (the pipeline runs in the background), or fails naming where it is. */
 export async function waitForStatus(
-  t: TestApp,
+  t: Pick<TestApp, 'get'>,
   id: string,
   statuses: SelfEditStatus[],
   timeoutMs = 60_000,
