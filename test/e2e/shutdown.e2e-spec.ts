@@ -17,7 +17,8 @@ import { waitForStatus } from 'test/support/self-edit-status';
 
 const ROOT = join(__dirname, '..', '..');
 const GRACE_SECONDS = 60;
-const PASSAGE = 'Lorvik Harbour was built in 1921 by the engineer Tamsin Orrel to serve the herring fleet of Quay.';
+const PASSAGE =
+  'Lorvik Harbour was built in 1921 by the engineer Tamsin Orrel to serve the herring fleet of Quay.';
 
 /**
  * Issue 18, item 5: a worker process that gets SIGTERM in the middle of a training job lets the job finish or
@@ -112,7 +113,7 @@ describe('SIGTERM during a training job', () => {
     try {
       // The training job is running in the worker process.
       const trainJob = `${id}.1.train`;
-      for (const deadline = Date.now() + 120_000; (await queue.getJobState(trainJob)) !== 'active'; ) {
+      for (const deadline = Date.now() + 120_000; (await queue.getJobState(trainJob)) !== 'active';) {
         if (Date.now() > deadline) throw new Error('the training job never started');
         await new Promise((r) => setTimeout(r, 50));
       }
