@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { GraphQLError } from 'graphql';
 import { AuthContext } from 'src/auth/auth-context';
 import { clientErrorFor } from 'src/common/errors/all-exceptions.filter';
-import { GenerateInput } from 'src/inference/dto/generate.input';
+import { GenerateInput, samplingOf } from 'src/inference/dto/generate.input';
 import { ChunkQueue } from 'src/serving/chunk-queue';
 import { GenerationChunkModel } from 'src/serving/generation-chunk.model';
 import { ServingOutcome, ServingService } from 'src/serving/serving.service';
@@ -32,13 +32,7 @@ export class GenerationStreamService {
     const outcome = this.serving.generate(auth, {
       target: { channel: input.channel, adapterVersionId: input.adapterVersionId },
       prompts: Array<string>(input.samples).fill(input.prompt),
-      params: {
-        maxTokens: input.maxTokens,
-        temperature: input.temperature,
-        topP: input.topP,
-        stop: input.stop,
-        seed: input.seed,
-      },
+      params: samplingOf(input),
       signal: controller.signal,
       onText: (index, text) => chunks.push(textChunk(index, text)),
     });

@@ -2,7 +2,7 @@ import { Args, Query, Resolver } from '@nestjs/graphql';
 import { Auth, CheckPolicy } from 'src/auth/auth.decorators';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
-import { AnswerInput, GenerateInput } from 'src/inference/dto/generate.input';
+import { AnswerInput, GenerateInput, samplingOf } from 'src/inference/dto/generate.input';
 import { AnswerModel, GenerationModel } from 'src/inference/generation.model';
 import { ModelService } from 'src/inference/model.service';
 import { ServingService } from 'src/serving/serving.service';
@@ -26,13 +26,7 @@ export class GenerationResolver {
     const { results, servedBy } = await this.serving.generate(auth, {
       target: input,
       prompts: Array<string>(input.samples).fill(input.prompt),
-      params: {
-        maxTokens: input.maxTokens,
-        temperature: input.temperature,
-        topP: input.topP,
-        stop: input.stop,
-        seed: input.seed,
-      },
+      params: samplingOf(input),
     });
     return {
       choices: results.map((r) => ({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LORA_MODULES } from 'src/inference/model-spec';
 
 /**
  * The JSON-lines protocol of the Python trainer (gpu/sealgate_gpu/trainer_server.py, protocol.py; described in
@@ -14,15 +15,8 @@ export type RequestId = z.infer<typeof requestIdSchema>;
 
 // ----- requests (stdin) -------------------------------------------------------------------------------------
 
-export const LORA_TARGET_MODULES = [
-  'q_proj',
-  'k_proj',
-  'v_proj',
-  'o_proj',
-  'gate_proj',
-  'up_proj',
-  'down_proj',
-] as const;
+/** The projections SEAL's inner update adapts: every linear layer of the model (the ones an adapter may name). */
+export const LORA_TARGET_MODULES = LORA_MODULES;
 
 export const tokenSequenceSchema = z
   .object({

@@ -96,3 +96,12 @@ export class AnswerInput extends ServingTargetInput {
   @MaxLength(200)
   title?: string;
 }
+
+/** The sampling a GraphQL generation asks for, as the engine takes it. */
+export const samplingOf = (input: GenerateInput) => ({
+  maxTokens: input.maxTokens,
+  temperature: input.temperature,
+  topP: input.topP,
+  stop: input.stop,
+  seed: input.seed,
+});
