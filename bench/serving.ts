@@ -141,6 +141,8 @@ async function main(): Promise<void> {
   const limits = {
     KEY_RATE_PER_SECOND: '100000',
     KEY_RATE_BURST: '100000',
+    KEY_API_RATE_PER_SECOND: '100000',
+    KEY_API_RATE_BURST: '100000',
     KEY_MAX_CONCURRENT_STREAMS: '1000',
     SERVING_MAX_QUEUE: String(MAX_QUEUE),
   };

@@ -35,7 +35,12 @@ async function main(): Promise<void> {
     max_tokens: 64,
     temperature: 0,
   };
-  const gateway = await startGateway({ KEY_RATE_PER_SECOND: '100000', KEY_RATE_BURST: '100000' });
+  const gateway = await startGateway({
+    KEY_RATE_PER_SECOND: '100000',
+    KEY_RATE_BURST: '100000',
+    KEY_API_RATE_PER_SECOND: '100000',
+    KEY_API_RATE_BURST: '100000',
+  });
   try {
     await load(gateway, 4, 2, body); // warm-up
     const samples: Sample[] = [];

@@ -10,6 +10,7 @@ import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { ApprovalsModule } from 'src/approvals/approvals.module';
 import { AuditModule } from 'src/audit/audit.module';
 import { AuthModule } from 'src/auth/auth.module';
+import { KeyLimitsModule } from 'src/auth/key-limits.module';
 import { PrincipalsService } from 'src/auth/principals.service';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { AllExceptionsFilter } from 'src/common/errors/all-exceptions.filter';
@@ -81,6 +82,7 @@ export class AppModule {
         DatabaseModule,
         QueuesModule.forRoot(config, redisUrl),
         AuditModule,
+        KeyLimitsModule.forRoot(redisUrl),
         AuthModule,
         ChannelsModule,
         KnowledgeModule,
@@ -103,7 +105,7 @@ export class AppModule {
               }),
             ]
           : []),
-        ...(serves ? [ServingModule.forRoot(redisUrl)] : []),
+        ...(serves ? [ServingModule] : []),
         ...(works ? [WorkerModule] : []),
       ],
       controllers: [HealthController],

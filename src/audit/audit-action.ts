@@ -31,4 +31,6 @@ export enum AuditAction {
   AUDIT_READ = 'audit.read',
   AUDIT_VERIFIED = 'audit.verified',
   LINEAGE_GRAPH_READ = 'lineage.graph_read',
+  /** A product request refused an adapter it may not serve (ADAPTER_NOT_SERVABLE, ADAPTER_TAMPERED). */
+  SERVING_REFUSED = 'serving.refused',
 }

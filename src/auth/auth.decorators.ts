@@ -7,6 +7,7 @@ import { requestOf } from 'src/common/request-of';
 export const POLICY_KEY = 'sealgate:policy';
 export const PUBLIC_KEY = 'sealgate:public';
 export const AUDITED_KEY = 'sealgate:audited';
+export const GENERATION_LIMITED_KEY = 'sealgate:generation-limited';
 
 export interface RequiredPolicy {
   action: Action;
@@ -22,6 +23,12 @@ export const Public = () => SetMetadata(PUBLIC_KEY, true);
 
 /** A privileged read: each call is recorded in the audit log under this action name. */
 export const AuditedCall = (action: AuditAction) => SetMetadata(AUDITED_KEY, action);
+
+/**
+ * Generation: the handler takes from the key's generation bucket itself (KeyLimitsService.takeRequest), so
+ * AuthGuard does not take it from the key's `calls` bucket, which every other authenticated handler draws on.
+ */
+export const LimitedAsGeneration = () => SetMetadata(GENERATION_LIMITED_KEY, true);
 
 /** The authenticated caller, set by AuthGuard. */
 export const Auth = createParamDecorator((_data: unknown, context: ExecutionContext): AuthContext => {

@@ -5,7 +5,14 @@ import { GraphQLResolveInfo, Kind, SelectionSetNode } from 'graphql';
 import { AuditAction } from 'src/audit/audit-action';
 import { AuditService } from 'src/audit/audit.service';
 import { AuthError, AuthErrorCode } from 'src/auth/auth.errors';
-import { AUDITED_KEY, POLICY_KEY, PUBLIC_KEY, RequiredPolicy } from 'src/auth/auth.decorators';
+import {
+  AUDITED_KEY,
+  GENERATION_LIMITED_KEY,
+  POLICY_KEY,
+  PUBLIC_KEY,
+  RequiredPolicy,
+} from 'src/auth/auth.decorators';
+import { KeyLimitsService } from 'src/auth/key-limits.service';
 import { PrincipalsService } from 'src/auth/principals.service';
 import { AppRequest, requestIdOf, requestOf } from 'src/common/request-of';
 
@@ -33,18 +40,22 @@ export function rootFieldsOf(
 }
 
 /**
- * Authenticates the bearer API key and checks the handler's policy against the caller's CASL ability.
- * Deny by default: a handler with neither @Public nor @CheckPolicy is refused for everyone.
+ * Authenticates the bearer API key, takes the request from the key's `calls` rate limit, and checks the
+ * handler's policy against the caller's CASL ability. Deny by default: a handler with neither @Public nor
+ * @CheckPolicy is refused for everyone.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   /** Each denied request's one audit record (a GraphQL request reaches the guard once per field). */
   private readonly denials = new WeakMap<AppRequest, Promise<unknown>>();
+  /** Each request's one take from its key's `calls` bucket, shared by every field of a GraphQL operation. */
+  private readonly calls = new WeakMap<AppRequest, Promise<void>>();
 
   constructor(
     private readonly reflector: Reflector,
     private readonly principals: PrincipalsService,
     private readonly audit: AuditService,
+    private readonly limits: KeyLimitsService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -62,6 +73,18 @@ export class AuthGuard implements CanActivate {
     }
     const auth = await this.principals.authenticate(token, requestIdOf(req));
     req.auth = auth;
+
+    // One take per request, before its policy is checked or a resolver runs: an operation counts once however
+    // many fields or aliases it has (each field reaches the guard and waits for the same take), and a refused
+    // request writes no audit event. Generation takes from its own bucket, in ServingService.
+    if (!this.reflector.get<boolean | undefined>(GENERATION_LIMITED_KEY, context.getHandler())) {
+      let call = this.calls.get(req);
+      if (!call) {
+        call = this.limits.takeCall(auth);
+        this.calls.set(req, call);
+      }
+      await call;
+    }
 
     const operation = this.operationName(context);
     const policy = this.reflector.get<RequiredPolicy | undefined>(POLICY_KEY, context.getHandler());

@@ -36,7 +36,7 @@ export class ApiKeyModel {
   @Field(() => Int, {
     nullable: true,
     description:
-      "This key's request rate (a token bucket refilled at this many per minute, holding up to this many or KEY_RATE_BURST, whichever is less); null: the gateway default (KEY_RATE_PER_SECOND, KEY_RATE_BURST).",
+      "This key's request rate, for generation and, separately, for every other call (token buckets refilled at this many per minute, each holding up to this many or its default burst, KEY_RATE_BURST or KEY_API_RATE_BURST, whichever is less); null: the gateway defaults (KEY_RATE_PER_SECOND, KEY_RATE_BURST; KEY_API_RATE_PER_SECOND, KEY_API_RATE_BURST).",
   })
   requestsPerMinute!: number | null;
   @Field(() => Int, {

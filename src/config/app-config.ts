@@ -72,6 +72,8 @@ export const appConfigSchema = z.object({
   SERVING_RETRY_AFTER: intFromEnv(1, 1, 3600),
   KEY_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(20),
   KEY_RATE_BURST: intFromEnv(40, 1, 1_000_000),
+  KEY_API_RATE_PER_SECOND: z.coerce.number().positive().max(1_000_000).default(100),
+  KEY_API_RATE_BURST: intFromEnv(300, 1, 1_000_000),
   KEY_MAX_TOKENS_PER_REQUEST: intFromEnv(256, 1, 32_768),
   KEY_MAX_CONCURRENT_STREAMS: intFromEnv(4, 1, 100_000),
   AUTH_CACHE_TTL_MS: intFromEnv(5_000, 0, 60_000),

@@ -63,7 +63,7 @@ export class MetricsService {
 
   readonly servingRejected = new Counter({
     name: 'sealgate_serving_rejected_total',
-    help: 'Product requests refused by a limit or for an adapter that is not servable, by reason (OVERLOADED, RATE_LIMITED, ADAPTER_NOT_SERVABLE, ...)',
+    help: 'Product requests refused by a limit or for an adapter that is not servable, by reason (OVERLOADED, RATE_LIMITED, ADAPTER_NOT_SERVABLE, ADAPTER_TAMPERED, ...)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

@@ -1,5 +1,5 @@
 import { Args, Resolver, Subscription } from '@nestjs/graphql';
-import { Auth, CheckPolicy } from 'src/auth/auth.decorators';
+import { Auth, CheckPolicy, LimitedAsGeneration } from 'src/auth/auth.decorators';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
 import { GenerateInput } from 'src/inference/dto/generate.input';
@@ -16,6 +16,7 @@ export class GenerationStreamResolver {
     resolve: (chunk: GenerationChunkModel) => chunk,
   })
   @CheckPolicy(Action.query, Subject.Model)
+  @LimitedAsGeneration()
   generateStream(
     @Auth() auth: AuthContext,
     @Args('input') input: GenerateInput,

@@ -1,15 +1,19 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { basename } from 'node:path';
+import { AuditAction } from 'src/audit/audit-action';
+import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
+import { Subject } from 'src/auth/policy';
+import { KeyLimitsService } from 'src/auth/key-limits.service';
 import { ChannelsService } from 'src/channels/channels.service';
 import { DomainError } from 'src/common/errors/domain-error';
 import { ErrorKind } from 'src/common/errors/error-kind';
+import { InferenceErrorCode } from 'src/inference/inference.errors';
 import { GenerationParams } from 'src/inference/generator';
 import { ModelService, ServedResult } from 'src/inference/model.service';
 import { ServingStack, ServingStackService, ServingTarget } from 'src/adapter-versions/serving-stack.service';
 import { AdapterStatus } from 'src/adapter-versions/adapter-status';
 import { MetricsService } from 'src/observability/metrics.service';
-import { KeyLimitsService } from 'src/serving/key-limits.service';
 import { ServingError, ServingErrorCode } from 'src/serving/serving.errors';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -31,6 +35,17 @@ export function servable(stack: ServingStack): ServingStack {
     );
   }
   return stack;
+}
+
+/** The refusals of an adapter the request may not be served: each is counted and audited. */
+const ADAPTER_REFUSALS = new Set<string>([
+  ServingErrorCode.ADAPTER_NOT_SERVABLE,
+  InferenceErrorCode.ADAPTER_TAMPERED,
+]);
+
+/** What a request resolved, kept for the audit event of a refusal. */
+interface Resolved {
+  stack?: ServingStack;
 }
 
 /** An OpenAI `model` name: an adapter version id, else a channel name. */
@@ -78,12 +93,15 @@ export interface ServedModel {
  */
 @Injectable()
 export class ServingService {
+  private readonly logger = new Logger(ServingService.name);
+
   constructor(
     private readonly model: ModelService,
     private readonly stacks: ServingStackService,
     private readonly channels: ChannelsService,
     private readonly limits: KeyLimitsService,
     private readonly metrics: MetricsService,
+    private readonly audit: AuditService,
   ) {}
 
   /** What `model` may name: every channel (adapter version ids are accepted too, but not listed). */
@@ -97,26 +115,72 @@ export class ServingService {
   }
 
   async generate(auth: AuthContext, request: ServingRequest): Promise<ServingOutcome> {
+    const seen: Resolved = {};
     try {
       // A stream's text goes out as it is made, so only a whole answer may start before its rate check.
       return !request.onText && this.limits.reserveRequest(auth)
-        ? await this.runWhileChecking(auth, request)
-        : await this.checkThenRun(auth, request);
+        ? await this.runWhileChecking(auth, request, seen)
+        : await this.checkThenRun(auth, request, seen);
     } catch (err) {
-      const notServable = err instanceof ServingError && err.code === ServingErrorCode.ADAPTER_NOT_SERVABLE;
-      if (err instanceof DomainError && (err.kind === ErrorKind.TOO_MANY_REQUESTS || notServable)) {
-        this.metrics.servingRejected.inc({ reason: String(err.code) });
+      if (err instanceof DomainError) {
+        const failure = err as DomainError<string>;
+        const refused = ADAPTER_REFUSALS.has(failure.code);
+        if (failure.kind === ErrorKind.TOO_MANY_REQUESTS || refused) {
+          this.metrics.servingRejected.inc({ reason: failure.code });
+        }
+        if (refused) await this.recordRefusal(auth, request.target, failure, seen.stack);
       }
       throw err;
     }
   }
 
-  private async checkThenRun(auth: AuthContext, request: ServingRequest): Promise<ServingOutcome> {
+  /**
+   * One `serving.refused` event per refused request: the adapter by version id and digest, its status and the
+   * code; never a path. The request is refused whether or not the event could be written.
+   */
+  private async recordRefusal(
+    auth: AuthContext,
+    target: ServingTarget,
+    err: DomainError<string>,
+    stack: ServingStack | undefined,
+  ): Promise<void> {
+    const { adapterVersionId, digest } = err.details ?? {};
+    const digests = stack?.folders.map((folder) => basename(folder)) ?? [];
+    const at = stack?.versions.findIndex((v, i) => v.id === adapterVersionId || digests[i] === digest) ?? -1;
+    const version = at >= 0 ? stack?.versions[at] : undefined;
+    const versionId = version?.id ?? (typeof adapterVersionId === 'string' ? adapterVersionId : null);
+    try {
+      await this.audit.record(auth.actor, {
+        action: AuditAction.SERVING_REFUSED,
+        subjectType: Subject.AdapterVersion,
+        subjectId: versionId,
+        after: {
+          code: err.code,
+          adapterVersionId: versionId,
+          digest: at >= 0 ? digests[at] : typeof digest === 'string' ? digest : null,
+          status: version?.status ?? null,
+          channel: stack?.channel ?? target.channel ?? null,
+          pinned: target.adapterVersionId ?? null,
+        },
+      });
+    } catch (auditErr) {
+      this.logger.error(
+        { err: auditErr, code: err.code, adapterVersionId: versionId },
+        'refusal not audited',
+      );
+    }
+  }
+
+  private async checkThenRun(
+    auth: AuthContext,
+    request: ServingRequest,
+    seen: Resolved,
+  ): Promise<ServingOutcome> {
     // The rate check (a Redis round trip) and the stack lookup (the database) run side by side; a refusal
     // by the limits still comes first, as if they had run in that order.
     const [limited, resolved] = await Promise.allSettled([
       this.limits.takeRequest(auth),
-      this.resolve(request.target),
+      this.resolve(request.target, seen),
     ]);
     if (limited.status === 'rejected') throw limited.reason;
     this.limits.checkMaxTokens(auth, request.params.maxTokens);
@@ -136,11 +200,15 @@ export class ServingService {
    * other replicas emptied the bucket meanwhile, cancels the generation at its next step and is answered as
    * before, ahead of any other error.
    */
-  private async runWhileChecking(auth: AuthContext, request: ServingRequest): Promise<ServingOutcome> {
+  private async runWhileChecking(
+    auth: AuthContext,
+    request: ServingRequest,
+    seen: Resolved,
+  ): Promise<ServingOutcome> {
     let stack: ServingStack;
     try {
       this.limits.checkMaxTokens(auth, request.params.maxTokens);
-      stack = await this.resolve(request.target);
+      stack = await this.resolve(request.target, seen);
     } catch (err) {
       await this.limits.takeRequest(auth, true);
       throw err;
@@ -181,10 +249,11 @@ export class ServingService {
     };
   }
 
-  private async resolve(target: ServingTarget): Promise<ServingStack> {
+  private async resolve(target: ServingTarget, seen: Resolved): Promise<ServingStack> {
     const model = target.adapterVersionId ?? target.channel ?? 'base';
     try {
-      return servable(await this.stacks.resolve(target));
+      seen.stack = await this.stacks.resolve(target);
+      return servable(seen.stack);
     } catch (err) {
       if (err instanceof DomainError && err.kind === ErrorKind.NOT_FOUND) {
         throw new ServingError(

@@ -656,6 +656,8 @@ describe('fuzz: no 5xx, no internals, whatever the request', () => {
         // every request counts, none is refused for its rate
         KEY_RATE_PER_SECOND: '1000000',
         KEY_RATE_BURST: '1000000',
+        KEY_API_RATE_PER_SECOND: '1000000',
+        KEY_API_RATE_BURST: '1000000',
         // generation stays short: a case is about the request, not the text (chat's default of 64 is refused)
         KEY_MAX_TOKENS_PER_REQUEST: '16',
         ...(process.env.FUZZ_LOG_LEVEL ? { LOG_LEVEL: process.env.FUZZ_LOG_LEVEL } : {}),

@@ -150,6 +150,87 @@ describe('limits that hold', () => {
     });
   });
 
+  describe('per-key rate limits on every API (item 6)', () => {
+    /** A new principal of `role` whose key an admin limited to `rpm` requests a minute (a bucket of `rpm`). */
+    const limitedKey = async (role: Role, rpm: number) => {
+      const p = await t.principal(role);
+      const keys = await t.gql<{ apiKeys: { id: string }[] }>(
+        t.adminToken,
+        `{ apiKeys(principalId: "${p.id}") { id } }`,
+      );
+      const set = await t.gql(
+        t.adminToken,
+        'mutation($id: ID!, $rpm: Int) { setApiKeyLimits(apiKeyId: $id, requestsPerMinute: $rpm) { id } }',
+        { id: keys.data!.apiKeys[0].id, rpm },
+      );
+      expect(set.errors).toBeUndefined();
+      return p;
+    };
+    const post = async (token: string, query: string) => {
+      const res = await fetch(`${t.started.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query }),
+      });
+      const body = (await res.json()) as Omit<GqlResult, 'status'>;
+      return { res, result: { status: res.status, ...body } as GqlResult };
+    };
+
+    it('refuses a key past its burst on any operation, counting an operation once however many aliases, while another key goes on', async () => {
+      const limited = await limitedKey(Role.auditor, 3);
+      const other = await t.principal(Role.auditor);
+      const before = await headSeq();
+      // Three operations, one of them with 50 aliased fields: three takes.
+      expect(
+        (await post(limited.token, `{ ${aliases(50, 'channels { id }')} }`)).result.errors,
+      ).toBeUndefined();
+      expect((await post(limited.token, '{ auditEvents(limit: 1) { seq } }')).result.errors).toBeUndefined();
+      expect((await post(limited.token, '{ channels { id } }')).result.errors).toBeUndefined();
+      for (const query of [
+        '{ auditEvents(limit: 1) { seq } }',
+        '{ channels { id } verifyAuditChain { valid } }',
+      ]) {
+        const { res, result } = await post(limited.token, query);
+        expect([codeOf(result), reasonOf(result)]).toEqual(['TOO_MANY_REQUESTS', 'RATE_LIMITED']);
+        expect(result.errors![0].extensions).toMatchObject({
+          details: { limit: 'apiKey.requestsPerMinute', burst: 3 },
+        });
+        expect(result.data ?? null).toBeNull();
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      }
+      // Plain HTTP too: /v1/models answers 429 with Retry-After.
+      const models = await fetch(`${t.started.url}/v1/models`, {
+        headers: { authorization: `Bearer ${limited.token}` },
+      });
+      expect(models.status).toBe(429);
+      expect(Number(models.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      // Nothing ran for the refused operations (verifyAuditChain would have written audit.verified).
+      expect(
+        (await eventsAfter(before)).filter((e) => e.actorId === limited.id && e.action === 'audit.verified'),
+      ).toEqual([]);
+      // Another key is not touched.
+      expect(
+        (await post(other.token, '{ auditEvents(limit: 1) { seq } channels { id } }')).result.errors,
+      ).toBeUndefined();
+    });
+
+    it('refuses denied requests past the burst too, before they write an access.denied event', async () => {
+      const limited = await limitedKey(Role.service, 2);
+      const before = await headSeq();
+      for (let i = 0; i < 2; i++) {
+        expect(codeOf((await post(limited.token, '{ auditEvents(limit: 1) { seq } }')).result)).toBe(
+          'FORBIDDEN',
+        );
+      }
+      const { result } = await post(limited.token, `{ ${aliases(20, 'auditEvents(limit: 1) { seq }')} }`);
+      expect(reasonOf(result)).toBe('RATE_LIMITED');
+      const denied = (await eventsAfter(before)).filter(
+        (e) => e.action === 'access.denied' && e.actorId === limited.id,
+      );
+      expect(denied).toHaveLength(2);
+    });
+  });
+
   describe('malformed requests get a 4xx with a code (item 9)', () => {
     const query = JSON.stringify({ query: '{ __typename }' });
     const post = (path: string, headers: Record<string, string>, body: string | Buffer) =>

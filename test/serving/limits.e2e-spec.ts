@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { STEP_REPORT_MS } from 'src/inference/inference-protocol';
 import { ModelService } from 'src/inference/model.service';
 import { MetricsService } from 'src/observability/metrics.service';
-import { SERVING_REDIS } from 'src/serving/key-limits.service';
+import { KEY_LIMITS_REDIS } from 'src/auth/key-limits.service';
 import { codeOf, reasonOf, TestApp } from 'test/support/test-app';
 
 /** A prompt the model answers at length (a list of implications), so a generation stays in flight a while. */
@@ -99,7 +99,7 @@ describe('serving limits and back-pressure', () => {
       expect((await post(p.token, { prompt: 'The', max_tokens: 1 })).status).toBe(200);
       expect(served).toHaveBeenCalledTimes(1);
       // Two of three tokens left, as this replica read it; another replica now takes them.
-      await t.get<Redis>(SERVING_REDIS as never).hset(bucket, 'tokens', '0');
+      await t.get<Redis>(KEY_LIMITS_REDIS as never).hset(bucket, 'tokens', '0');
       await stepsReported();
       const before = await decodeSteps();
       const refused = await post(p.token, { prompt: LONG, max_tokens: 200 });

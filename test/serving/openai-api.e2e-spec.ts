@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { cpSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { DataSource } from 'typeorm';
@@ -7,6 +7,7 @@ import { Role } from 'src/auth/role';
 import { AdapterStore } from 'src/inference/adapter-store';
 import { loadLoraAdapter } from 'src/inference/lora-adapter';
 import { ModelSpec } from 'src/inference/model-spec';
+import { MetricsService } from 'src/observability/metrics.service';
 import { AdapterStatus } from 'src/adapter-versions/adapter-status';
 import { AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
 import { MODEL_DIR, PARITY_DIR } from 'test/support/model-files';
@@ -58,6 +59,21 @@ describe('OpenAI-compatible API, through the official openai client', () => {
     channelId = channel.data!.createChannel.id;
   });
   afterAll(() => t.stop());
+
+  /** The `serving.refused` audit events about an adapter version, as the admin reads them. */
+  const refusalsOf = async (id: string) => {
+    const events = await t.gql<{ auditEvents: { action: string; afterJson: string }[] }>(
+      t.adminToken,
+      `{ auditEvents(limit: 500, subjectType: "AdapterVersion", subjectId: "${id}") { action afterJson } }`,
+    );
+    return events
+      .data!.auditEvents.filter((e) => e.action === 'serving.refused')
+      .map((e) => JSON.parse(e.afterJson) as Record<string, unknown>);
+  };
+  /** sealgate_serving_rejected_total for one reason. */
+  const rejected = async (reason: string) =>
+    (await t.get(MetricsService).servingRejected.get()).values.find((v) => v.labels.reason === reason)
+      ?.value ?? 0;
 
   const graphqlGenerate = async (prompt: string, maxTokens: number, adapterVersionId?: string) => {
     const r = await t.gql<{ generate: { choices: { text: string }[] } }>(
@@ -115,7 +131,7 @@ describe('OpenAI-compatible API, through the official openai client', () => {
     expect(completion.choices[0].text).toBe(await graphqlGenerate('Passage:\nKelan', 8, versionId));
   });
 
-  it('refuses a pinned version that was never approved and applied, over /v1 and GraphQL alike', async () => {
+  it('refuses a pinned version that was never approved and applied, over /v1 and GraphQL alike, audited and counted', async () => {
     const versions = t.get(DataSource).getRepository(AdapterVersionEntity);
     for (const [status, fill] of [
       [AdapterStatus.CANDIDATE, 'c'],
@@ -132,6 +148,7 @@ describe('OpenAI-compatible API, through the official openai client', () => {
         createdAt: new Date(),
         appliedAt: null,
       });
+      const counted = await rejected('ADAPTER_NOT_SERVABLE');
       const refused = await client.completions
         .create({ model: id, prompt: 'x', max_tokens: 1 })
         .catch((e: unknown) => e);
@@ -141,7 +158,61 @@ describe('OpenAI-compatible API, through the official openai client', () => {
         input: { question: 'x', adapterVersionId: id },
       });
       expect(r.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'ADAPTER_NOT_SERVABLE' });
+      // One audit event and one count per refused request, naming the version, its digest and the code.
+      const events = await refusalsOf(id);
+      expect(events).toHaveLength(2);
+      for (const event of events) {
+        expect(event).toEqual({
+          code: 'ADAPTER_NOT_SERVABLE',
+          adapterVersionId: id,
+          digest: fill.repeat(64),
+          status,
+          channel: null,
+          pinned: id,
+        });
+      }
+      expect((await rejected('ADAPTER_NOT_SERVABLE')) - counted).toBe(2);
     }
+  });
+
+  it('refuses an adapter whose stored files changed (a cold load), audited and counted, naming no path', async () => {
+    // An applied version whose adapter lost one byte in the store since it was approved.
+    const tampered = await loadLoraAdapter(join(PARITY_DIR, 'a1'), ModelSpec.load(MODEL_DIR), 1 << 24);
+    const folder = t.get(AdapterStore).folderOf(tampered.digest);
+    cpSync(join(PARITY_DIR, 'a1'), folder, { recursive: true });
+    const weights = join(folder, 'adapter_model.safetensors');
+    const bytes = readFileSync(weights);
+    bytes[bytes.length - 1] ^= 1;
+    writeFileSync(weights, bytes);
+    const id = randomUUID();
+    await t.get(DataSource).getRepository(AdapterVersionEntity).insert({
+      id,
+      channelId,
+      selfEditId: null,
+      parentId: null,
+      digest: tampered.digest,
+      status: AdapterStatus.APPLIED,
+      createdAt: new Date(),
+      appliedAt: new Date(),
+    });
+    const counted = await rejected('ADAPTER_TAMPERED');
+    const refused = await client.completions
+      .create({ model: id, prompt: 'x', max_tokens: 1 })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ status: 503, code: 'ADAPTER_TAMPERED' });
+    const events = await refusalsOf(id);
+    expect(events).toEqual([
+      {
+        code: 'ADAPTER_TAMPERED',
+        adapterVersionId: id,
+        digest: tampered.digest,
+        status: AdapterStatus.APPLIED,
+        channel: null,
+        pinned: id,
+      },
+    ]);
+    expect(JSON.stringify(events)).not.toContain(folder);
+    expect((await rejected('ADAPTER_TAMPERED')) - counted).toBe(1);
   });
 
   it('answers a chat with the documented template: one user message is the closed-book prompt', async () => {

@@ -21,6 +21,16 @@ export function clientErrorFor(exception: unknown, requestId: string | undefined
   };
 }
 
+/**
+ * A refusal that says when to come back (details.retryAfterSeconds: a rate limit, an overloaded model) carries
+ * Retry-After on HTTP, GraphQL included; over a socket there is no header to carry it, only the details.
+ */
+export function setRetryAfter(res: Response | undefined, error: ClientError): void {
+  const retryAfter = error.details?.retryAfterSeconds;
+  if (typeof retryAfter === 'number' && res && !res.headersSent)
+    res.setHeader('Retry-After', String(retryAfter));
+}
+
 export function graphqlErrorBody(error: ClientError, requestId: string | undefined) {
   return {
     errors: [
@@ -38,9 +48,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost) {
     if (host.getType<GqlContextType>() === 'graphql') {
       if (exception instanceof GraphQLError) return exception;
-      const req = GqlArgumentsHost.create(host).getContext<{ req?: AppRequest }>().req;
+      const { req, res } = GqlArgumentsHost.create(host).getContext<{ req?: AppRequest; res?: Response }>();
       const requestId = requestIdOf(req);
       const error = clientErrorFor(exception, requestId);
+      setRetryAfter(res, error);
       return new GraphQLError(error.message, {
         extensions: { code: error.kind, reason: error.reason, details: error.details, requestId },
       });
@@ -49,18 +60,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const req = http.getRequest<AppRequest>();
     const requestId = requestIdOf(req);
     const error = clientErrorFor(exception, requestId);
-    http
-      .getResponse<Response>()
-      .status(httpStatusOf[error.kind])
-      .json({
-        error: {
-          code: error.kind,
-          reason: error.reason,
-          message: error.message,
-          details: error.details,
-          requestId,
-        },
-      });
+    const res = http.getResponse<Response>();
+    setRetryAfter(res, error);
+    res.status(httpStatusOf[error.kind]).json({
+      error: {
+        code: error.kind,
+        reason: error.reason,
+        message: error.message,
+        details: error.details,
+        requestId,
+      },
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
-import { clientErrorFor } from 'src/common/errors/all-exceptions.filter';
+import { clientErrorFor, setRetryAfter } from 'src/common/errors/all-exceptions.filter';
 import { ClientError } from 'src/common/errors/error-mapper';
 import { ErrorKind, httpStatusOf } from 'src/common/errors/error-kind';
 import { AppRequest, requestIdOf } from 'src/common/request-of';
@@ -52,8 +52,7 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
       if (!res.writableEnded) res.end(`data: ${JSON.stringify(body)}\n\ndata: [DONE]\n\n`);
       return;
     }
-    const retryAfter = error.details?.retryAfterSeconds;
-    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+    setRetryAfter(res, error);
     res.status(httpStatusOf[error.kind]).json(body);
   }
 }

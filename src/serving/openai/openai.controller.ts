@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Post, Res, UseFilters } from '@nestjs/common';
 import type { Response } from 'express';
-import { Auth, CheckPolicy } from 'src/auth/auth.decorators';
+import { Auth, CheckPolicy, LimitedAsGeneration } from 'src/auth/auth.decorators';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
 import { OpenAiExceptionFilter } from 'src/serving/openai/openai-exception.filter';
@@ -23,12 +23,14 @@ export class OpenAiController {
 
   @Post('completions')
   @CheckPolicy(Action.query, Subject.Model)
+  @LimitedAsGeneration()
   completions(@Auth() auth: AuthContext, @Body() body: unknown, @Res() res: Response): Promise<void> {
     return this.openai.completions(auth, body, res);
   }
 
   @Post('chat/completions')
   @CheckPolicy(Action.query, Subject.Model)
+  @LimitedAsGeneration()
   chat(@Auth() auth: AuthContext, @Body() body: unknown, @Res() res: Response): Promise<void> {
     return this.openai.chat(auth, body, res);
   }

@@ -3,9 +3,16 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { AuthContext } from 'src/auth/auth-context';
-import { ServingError, ServingErrorCode } from 'src/serving/serving.errors';
+import { KeyLimitError, KeyLimitErrorCode } from 'src/auth/auth.errors';
 
-export const SERVING_REDIS = Symbol('SERVING_REDIS');
+/** The limits' own Redis connection (KeyLimitsModule). */
+export const KEY_LIMITS_REDIS = Symbol('KEY_LIMITS_REDIS');
+
+/**
+ * A key's two token buckets: `rate` for generation (ServingService: /v1, generate, answer, generateStream) and
+ * `calls` for every other authenticated GraphQL operation and HTTP call (AuthGuard), one take per request.
+ */
+export type KeyBucket = 'rate' | 'calls';
 
 /**
  * Token bucket in Redis (shared by every api replica); Redis's clock, so replicas' clocks do not matter.
@@ -57,9 +64,9 @@ interface BucketReading {
 }
 
 /**
- * Limits per API key: request rate (token bucket), tokens per request and concurrent streams. Each is the key's
- * own override where an admin set one (setApiKeyLimits), else the configured default (KEY_*). Counted in Redis
- * so every api replica sees the same numbers.
+ * Limits per API key: request rates (token buckets: generation, and every other call), tokens per request and
+ * concurrent streams. Each is the key's own override where an admin set one (setApiKeyLimits), else the
+ * configured default (KEY_*). Counted in Redis so every api replica sees the same numbers.
  */
 @Injectable()
 export class KeyLimitsService implements OnModuleDestroy {
@@ -68,7 +75,7 @@ export class KeyLimitsService implements OnModuleDestroy {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(SERVING_REDIS) private readonly redis: Redis,
+    @Inject(KEY_LIMITS_REDIS) private readonly redis: Redis,
   ) {
     redis.defineCommand('takeToken', { numberOfKeys: 1, lua: TAKE_TOKEN });
     redis.defineCommand('openStream', { numberOfKeys: 1, lua: OPEN_STREAM });
@@ -76,7 +83,9 @@ export class KeyLimitsService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.redis.quit().catch(() => undefined);
+    // A connection never used (a worker, which serves no API) was never opened: QUIT would open it.
+    if (this.redis.status === 'wait') this.redis.disconnect();
+    else await this.redis.quit().catch(() => undefined);
   }
 
   /**
@@ -94,12 +103,24 @@ export class KeyLimitsService implements OnModuleDestroy {
   }
 
   /**
-   * Takes one request from the key's bucket, or refuses with RATE_LIMITED and when to retry. `reserved`: the
-   * request was counted by `reserveRequest`.
+   * Takes one generation request from the key's bucket, or refuses with RATE_LIMITED and when to retry.
+   * `reserved`: the request was counted by `reserveRequest`.
    */
-  async takeRequest(auth: AuthContext, reserved = false): Promise<void> {
-    const { rate, burst, limit } = this.rateOf(auth);
-    const key = this.key(auth, 'rate');
+  takeRequest(auth: AuthContext, reserved = false): Promise<void> {
+    return this.take(auth, 'rate', reserved);
+  }
+
+  /**
+   * Takes one call (a GraphQL operation or an HTTP request other than generation) from the key's `calls`
+   * bucket, or refuses with RATE_LIMITED and when to retry.
+   */
+  takeCall(auth: AuthContext): Promise<void> {
+    return this.take(auth, 'calls', false);
+  }
+
+  private async take(auth: AuthContext, bucket: KeyBucket, reserved: boolean): Promise<void> {
+    const { rate, burst, limit } = this.rateOf(auth, bucket);
+    const key = this.key(auth, bucket);
     const reading = this.reading(key);
     if (!reserved) reading.pending++;
     let waitMs: number;
@@ -111,9 +132,9 @@ export class KeyLimitsService implements OnModuleDestroy {
       reading.pending--;
     }
     if (waitMs > 0) {
-      throw new ServingError(
-        ServingErrorCode.RATE_LIMITED,
-        `rate limit of ${+rate.toFixed(4)} requests/s (burst ${burst}) for this API key reached; retry in ${Math.ceil(waitMs / 1000)} s`,
+      throw new KeyLimitError(
+        KeyLimitErrorCode.RATE_LIMITED,
+        `${bucket === 'rate' ? 'generation' : 'API call'} rate limit of ${+rate.toFixed(4)} requests/s (burst ${burst}) for this API key reached; retry in ${Math.ceil(waitMs / 1000)} s`,
         { limit, ratePerSecond: rate, burst, retryAfterSeconds: Math.ceil(waitMs / 1000) },
       );
     }
@@ -123,8 +144,8 @@ export class KeyLimitsService implements OnModuleDestroy {
     const own = auth.keyLimits?.maxTokensPerRequest ?? null;
     const limit = own ?? this.config.KEY_MAX_TOKENS_PER_REQUEST;
     if (maxTokens > limit) {
-      throw new ServingError(
-        ServingErrorCode.MAX_TOKENS_EXCEEDED,
+      throw new KeyLimitError(
+        KeyLimitErrorCode.MAX_TOKENS_EXCEEDED,
         `max_tokens ${maxTokens} is over the per-request limit of ${limit} for this API key`,
         {
           limit: own === null ? 'KEY_MAX_TOKENS_PER_REQUEST' : 'apiKey.maxTokensPerRequest',
@@ -142,8 +163,8 @@ export class KeyLimitsService implements OnModuleDestroy {
     const lease = randomUUID();
     const granted = Number(await this.commands.openStream(key, max, STREAM_LEASE_MS, lease));
     if (!granted) {
-      throw new ServingError(
-        ServingErrorCode.TOO_MANY_STREAMS,
+      throw new KeyLimitError(
+        KeyLimitErrorCode.TOO_MANY_STREAMS,
         `this API key already has ${max} concurrent streams open (the limit); close one or retry later`,
         {
           limit: own === null ? 'KEY_MAX_CONCURRENT_STREAMS' : 'apiKey.maxConcurrentStreams',
@@ -162,21 +183,28 @@ export class KeyLimitsService implements OnModuleDestroy {
   }
 
   /**
-   * The key's token bucket: its own requests per minute R refill R/60 a second into a bucket of at most R or
-   * KEY_RATE_BURST requests, whichever is less (so a low R never allows a burst above it); else the defaults.
+   * One of the key's token buckets: its own requests per minute R (which sets both buckets) refill R/60 a second
+   * into a bucket of at most R or the bucket's default burst, whichever is less (so a low R never allows a burst
+   * above it); else the defaults: KEY_RATE_* for generation, KEY_API_RATE_* for every other call.
    */
-  private rateOf(auth: AuthContext): { rate: number; burst: number; limit: string } {
+  private rateOf(auth: AuthContext, bucket: KeyBucket): { rate: number; burst: number; limit: string } {
+    const defaults =
+      bucket === 'rate'
+        ? {
+            rate: this.config.KEY_RATE_PER_SECOND,
+            burst: this.config.KEY_RATE_BURST,
+            limit: 'KEY_RATE_PER_SECOND',
+          }
+        : {
+            rate: this.config.KEY_API_RATE_PER_SECOND,
+            burst: this.config.KEY_API_RATE_BURST,
+            limit: 'KEY_API_RATE_PER_SECOND',
+          };
     const perMinute = auth.keyLimits?.requestsPerMinute ?? null;
-    if (perMinute === null) {
-      return {
-        rate: this.config.KEY_RATE_PER_SECOND,
-        burst: this.config.KEY_RATE_BURST,
-        limit: 'KEY_RATE_PER_SECOND',
-      };
-    }
+    if (perMinute === null) return defaults;
     return {
       rate: perMinute / 60,
-      burst: Math.min(perMinute, this.config.KEY_RATE_BURST),
+      burst: Math.min(perMinute, defaults.burst),
       limit: 'apiKey.requestsPerMinute',
     };
   }
@@ -198,7 +226,7 @@ export class KeyLimitsService implements OnModuleDestroy {
     return reading;
   }
 
-  private key(auth: AuthContext, what: 'rate' | 'streams'): string {
+  private key(auth: AuthContext, what: KeyBucket | 'streams'): string {
     // A request without a key id (none today: every caller authenticates with a key) counts per principal.
     return `${this.config.QUEUE_PREFIX}:limits:${what}:${auth.apiKeyId ?? `principal:${auth.principal.id}`}`;
   }
