@@ -5,6 +5,7 @@ import { AdapterReverts1764061200000 } from 'migrations/1764061200000-adapter-re
 import { SealRounds1764068400000 } from 'migrations/1764068400000-seal-rounds';
 import { ApiKeyLimits1764072000000 } from 'migrations/1764072000000-api-key-limits';
 import { LogCheckpoints1764075600000 } from 'migrations/1764075600000-log-checkpoints';
+import { WebhookOutbox1764079200000 } from 'migrations/1764079200000-webhook-outbox';
 
 /** Every migration, oldest first. Listed explicitly so a build never depends on a file glob. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   SealRounds1764068400000,
   ApiKeyLimits1764072000000,
   LogCheckpoints1764075600000,
+  WebhookOutbox1764079200000,
 ];

@@ -11,6 +11,7 @@ import { SigningKeyEntity } from 'src/attestation/keys/signing-key.entity';
 import { LogCheckpointEntity } from 'src/attestation/transparency/log-checkpoint.entity';
 import { SealRoundEntity } from 'src/seal/rounds/seal-round.entity';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+import { WebhookOutboxEntity } from 'src/approvals/webhook-outbox.entity';
 
 export const entities = [
   PrincipalEntity,
@@ -26,4 +27,5 @@ export const entities = [
   AttestationEntity,
   SealRoundEntity,
   LogCheckpointEntity,
+  WebhookOutboxEntity,
 ];

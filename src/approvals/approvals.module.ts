@@ -4,6 +4,7 @@ import { ApprovalsService } from 'src/approvals/approvals.service';
 import { ReviewEvidenceResolver } from 'src/approvals/review-evidence.resolver';
 import { ReviewNotifications } from 'src/approvals/review-notifications';
 import { ReviewWebhook } from 'src/approvals/review-webhook';
+import { WebhookOutboxRepository } from 'src/approvals/webhook-outbox.repository';
 import { ReviewNotificationsResolver } from 'src/approvals/review-notifications.resolver';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { KnowledgeModule } from 'src/knowledge/knowledge.module';
@@ -20,6 +21,7 @@ import { SelfEditsModule } from 'src/self-edits/self-edits.module';
     ReviewNotifications,
     ReviewNotificationsResolver,
     ReviewWebhook,
+    WebhookOutboxRepository,
   ],
   exports: [ApprovalsService, ReviewNotifications],
 })

@@ -1,6 +1,7 @@
 import { EventEmitter, on } from 'node:events';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { EntityManager } from 'typeorm';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { ReviewWebhook } from 'src/approvals/review-webhook';
 import { JobsService } from 'src/queues/jobs.service';
@@ -32,10 +33,15 @@ export class ReviewNotifications implements OnModuleDestroy {
     if (this.subscriber) (await this.subscriber).disconnect();
   }
 
-  /** Worker side: an edit (as stored, now AWAITING_APPROVAL) awaits approval on `channel`. */
-  async publish(edit: SelfEditEntity, channel: string): Promise<void> {
+  /** Worker side, in the transaction that moves an edit to AWAITING_APPROVAL: its webhook message, if any. */
+  stage(manager: EntityManager, edit: SelfEditEntity, channel: string): Promise<void> {
+    return this.webhook.stage(manager, edit, channel);
+  }
+
+  /** Worker side, after that commit: an edit awaits approval; its webhook message goes to the queue. */
+  async publish(edit: SelfEditEntity): Promise<void> {
     await (await this.redis()).publish(this.channel, edit.id);
-    await this.webhook.enqueue(edit, channel);
+    if (this.webhook.enabled) await this.webhook.relay();
   }
 
   /** API side: the ids of edits as they reach AWAITING_APPROVAL, until `signal` aborts. */

@@ -17,6 +17,7 @@ export enum JobName {
   TRAIN_CANDIDATE = 'train-candidate',
   EVALUATE_CANDIDATE = 'evaluate-candidate',
   DELIVER_REVIEW_WEBHOOK = 'deliver-review-webhook',
+  RELAY_REVIEW_WEBHOOKS = 'relay-review-webhooks',
   RUN_SEAL_ROUND = 'run-seal-round',
 }
 
@@ -47,6 +48,7 @@ export interface JobPayloads {
   [JobName.TRAIN_CANDIDATE]: PipelineJob;
   [JobName.EVALUATE_CANDIDATE]: PipelineJob;
   [JobName.DELIVER_REVIEW_WEBHOOK]: ReviewWebhookJob;
+  [JobName.RELAY_REVIEW_WEBHOOKS]: Record<string, never>;
   [JobName.RUN_SEAL_ROUND]: SealRoundJob;
 }
 
@@ -58,6 +60,7 @@ export const queueOfJob: Record<JobName, QueueName> = {
   [JobName.TRAIN_CANDIDATE]: QueueName.pipeline,
   [JobName.EVALUATE_CANDIDATE]: QueueName.pipeline,
   [JobName.DELIVER_REVIEW_WEBHOOK]: QueueName.webhooks,
+  [JobName.RELAY_REVIEW_WEBHOOKS]: QueueName.maintenance,
   [JobName.RUN_SEAL_ROUND]: QueueName.seal,
 };
 

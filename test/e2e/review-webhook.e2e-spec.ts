@@ -1,6 +1,9 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, IncomingHttpHeaders, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { DataSource } from 'typeorm';
+import { ReviewWebhook } from 'src/approvals/review-webhook';
+import { WebhookOutboxRepository } from 'src/approvals/webhook-outbox.repository';
 import { Role } from 'src/auth/role';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { waitForStatus } from 'test/support/self-edit-status';
@@ -127,5 +130,33 @@ describe('reviewers webhook', () => {
     expect(delivered.map((e) => JSON.parse(e.afterJson) as unknown)).toEqual([
       { webhookId: second.headers['webhook-id'], status: 204 },
     ]);
+    // It went through the outbox, written with the status change.
+    const row = await t.get(WebhookOutboxRepository).findById(String(second.headers['webhook-id']));
+    expect(row).toMatchObject({ selfEditId: id, body: second.body, queuedAt: expect.any(Date) });
   }, 360_000);
+
+  it('delivers a message that a crash kept from the queue: the relay queues what the outbox holds', async () => {
+    // What a crash right after the commit leaves: the message is in the outbox, its delivery job never queued.
+    const selfEditId = randomUUID();
+    const body = JSON.stringify({ type: 'self_edit.awaiting_approval', data: { selfEditId } });
+    const outbox = t.get(WebhookOutboxRepository);
+    await t.get(DataSource).transaction((manager) =>
+      outbox.add(manager, {
+        id: `msg_${selfEditId}.1`,
+        selfEditId,
+        jobId: `review-webhook.${selfEditId}.1`,
+        body,
+        createdAt: new Date(),
+        queuedAt: null,
+      }),
+    );
+    const webhook = t.get(ReviewWebhook);
+    expect(await webhook.relay()).toEqual({ queued: 1 });
+    const deadline = Date.now() + 30_000;
+    const arrived = () => received.find((r) => r.headers['webhook-id'] === `msg_${selfEditId}.1`);
+    while (!arrived() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(arrived()).toMatchObject({ body, answered: 204 });
+    expect((await outbox.findById(`msg_${selfEditId}.1`))?.queuedAt).toEqual(expect.any(Date));
+    expect(await webhook.relay()).toEqual({ queued: 0 });
+  }, 60_000);
 });

@@ -53,12 +53,18 @@ export class EvaluateStage {
       retentionQuestions: (await this.history.retentionQuestions(channel, candidate.parentId)).flat(),
     };
     const gates = policy.gates.evaluation;
-    const result = await this.transitions.gateStage(edit, 'evaluation', gates, input, S.AWAITING_APPROVAL);
+    const result = await this.transitions.gateStage(
+      edit,
+      'evaluation',
+      gates,
+      input,
+      S.AWAITING_APPROVAL,
+      (m) => this.notifications.stage(m, edit, channel.name),
+    );
     if (result.outcome === 'passed') {
-      // Telling reviewers is best effort: the edit waits in AWAITING_APPROVAL either way.
-      await this.edits
-        .get(edit.id)
-        .then((waiting) => this.notifications.publish(waiting, channel.name))
+      // Best effort: the edit waits in AWAITING_APPROVAL either way, and the webhook's outbox relay retries.
+      await this.notifications
+        .publish(edit)
         .catch((err: Error) => this.logger.warn({ err }, 'review notice not sent'));
     }
     if (result.outcome === 'rejected') {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { Actor, systemActor } from 'src/common/actor';
 import { GateStage } from 'src/gates/gate';
 import { failedGates, GatedPart, runGates } from 'src/gates/gate-catalog';
@@ -41,13 +42,17 @@ export class PipelineTransitions {
     private readonly reports: GateReportsService,
   ) {}
 
-  /** Runs the gates, then stores every report and moves the edit in one transaction. */
+  /**
+   * Runs the gates, then stores every report and moves the edit in one transaction; `alsoOnPass` writes what must
+   * commit with a pass (an outbox message).
+   */
   async gateStage(
     edit: SelfEditEntity,
     stage: GateStage,
     gates: RequiredGate[],
     input: ModelScreeningInput | CandidateEvaluationInput | GatedPart<ModelScreeningInput>[],
     onPass: SelfEditStatus,
+    alsoOnPass?: (manager: EntityManager) => Promise<void>,
   ): Promise<StageResult> {
     const outcomes = await runGates(gates, input);
     const failed = failedGates(outcomes);
@@ -56,6 +61,7 @@ export class PipelineTransitions {
     await this.edits.transition(PIPELINE_ACTOR, edit.id, to, reason, async (manager) => {
       for (const { gate } of gates)
         await this.reports.record(manager, PIPELINE_ACTOR, edit, gate, outcomes[gate.name]);
+      if (!failed.length) await alsoOnPass?.(manager);
     });
     return {
       stage,
