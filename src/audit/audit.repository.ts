@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, MoreThan } from 'typeorm';
+import { DataSource, EntityManager, In, LessThanOrEqual, MoreThan } from 'typeorm';
 import { AuditEventEntity } from 'src/audit/audit-event.entity';
 
 /** Arbitrary constant naming the advisory lock that serialises appends to the chain on PostgreSQL. */
@@ -42,6 +42,14 @@ export class AuditRepository {
       where: { ...where, seq: MoreThan(afterSeq) },
       order: { seq: 'ASC' },
       take: limit,
+    });
+  }
+
+  /** The events about any of `subjectIds` up to `seq` (inclusive), in sequence order. */
+  aboutSubjects(subjectIds: string[], upToSeq: number): Promise<AuditEventEntity[]> {
+    return this.dataSource.getRepository(AuditEventEntity).find({
+      where: { subjectId: In(subjectIds), seq: LessThanOrEqual(upToSeq) },
+      order: { seq: 'ASC' },
     });
   }
 }

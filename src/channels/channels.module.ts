@@ -5,6 +5,6 @@ import { ChannelsService } from 'src/channels/channels.service';
 
 @Module({
   providers: [ChannelsRepository, ChannelsService, ChannelsResolver],
-  exports: [ChannelsService],
+  exports: [ChannelsRepository, ChannelsService],
 })
 export class ChannelsModule {}

@@ -22,4 +22,17 @@ export class ChannelsRepository {
   insert(manager: EntityManager, channel: ChannelEntity): Promise<ChannelEntity> {
     return manager.getRepository(ChannelEntity).save(channel);
   }
+
+  /** Writes the head only if nobody changed the channel since `expectedVersion` was read. */
+  async updateHeadIfVersion(
+    manager: EntityManager,
+    id: string,
+    expectedVersion: number,
+    changes: Pick<ChannelEntity, 'headAdapterId' | 'updatedAt' | 'version'>,
+  ): Promise<boolean> {
+    const result = await manager
+      .getRepository(ChannelEntity)
+      .update({ id, version: expectedVersion }, changes);
+    return (result.affected ?? 0) === 1;
+  }
 }

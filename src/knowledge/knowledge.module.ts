@@ -5,6 +5,6 @@ import { KnowledgeService } from 'src/knowledge/knowledge.service';
 
 @Module({
   providers: [KnowledgeRepository, KnowledgeService, KnowledgeResolver],
-  exports: [KnowledgeService],
+  exports: [KnowledgeRepository, KnowledgeService],
 })
 export class KnowledgeModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
 
 @Injectable()
@@ -12,6 +12,10 @@ export class KnowledgeRepository {
     manager: EntityManager = this.dataSource.manager,
   ): Promise<KnowledgeSourceEntity | null> {
     return manager.getRepository(KnowledgeSourceEntity).findOneBy({ id });
+  }
+
+  findByIds(ids: string[]): Promise<KnowledgeSourceEntity[]> {
+    return this.dataSource.getRepository(KnowledgeSourceEntity).findBy({ id: In(ids) });
   }
 
   page(limit: number, offset: number): Promise<KnowledgeSourceEntity[]> {

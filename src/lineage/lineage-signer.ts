@@ -12,10 +12,7 @@ import { AdapterStore } from 'src/inference/adapter-store';
 import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
 import { AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
 import { AttestationKind } from 'src/attestation/attestation.entity';
-import {
-  AttestationsService,
-  ROLLBACK_PREDICATE_TYPE,
-} from 'src/attestation/attestations.service';
+import { AttestationsService, ROLLBACK_PREDICATE_TYPE } from 'src/attestation/attestations.service';
 import { serializeBundle, signModelFolder } from 'src/attestation/sigstore/bundle';
 import {
   IN_TOTO_STATEMENT_TYPE,
@@ -26,6 +23,7 @@ import {
   testResultStatement,
 } from 'src/attestation/sigstore/in-toto';
 import { MODEL_SIGNATURE_FILE } from 'src/attestation/sigstore/model-files';
+import { GATEWAY_KEY_OWNER, KeysService } from 'src/attestation/keys/keys.service';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 
 /** The build type of every adapter sealgate trains: a LoRA fitted to one self-edit on top of a stack. */
@@ -65,13 +63,25 @@ export interface RevertedStack {
   requiredGates: string[];
 }
 
-/** Writes the signed lineage of applied and reverted adapters and of rollbacks (each one also a log leaf). */
+/**
+ * Writes the signed lineage of applied and reverted adapters and of rollbacks (each one also a log leaf), with
+ * the gateway's key.
+ */
 @Injectable()
 export class LineageSigner {
   constructor(
     private readonly attestations: AttestationsService,
     private readonly store: AdapterStore,
+    private readonly keys: KeysService,
   ) {}
+
+  /**
+   * The gateway's signing key. Read before the transaction that moves a head: the first use creates the key,
+   * which is a write of its own.
+   */
+  async gatewayKey(): Promise<KeyObject> {
+    return (await this.keys.signer(GATEWAY_KEY_OWNER)).key;
+  }
 
   /**
    * On apply: model.sig in the adapter folder (model_signing's format, so `model_signing verify key` accepts the

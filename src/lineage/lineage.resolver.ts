@@ -5,21 +5,19 @@ import { Auth, AuditedCall, CheckPolicy } from 'src/auth/auth.decorators';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
 import { ChannelModel } from 'src/channels/channel.model';
-import { ChannelsService } from 'src/channels/channels.service';
 import { AdapterVersionModel } from 'src/adapter-versions/adapter-version.model';
-import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
+import { ApplyService } from 'src/lineage/apply.service';
 import { LineageGraphModel } from 'src/lineage/graph/lineage-graph.model';
 import { LineageGraphService } from 'src/lineage/graph/lineage-graph.service';
-import { LineageService } from 'src/lineage/lineage.service';
+import { RollbackService } from 'src/lineage/rollback.service';
 import { RevertService } from 'src/lineage/revert/revert.service';
 import { SelfEditModel } from 'src/self-edits/self-edit.model';
 
 @Resolver(() => AdapterVersionModel)
 export class LineageResolver {
   constructor(
-    private readonly versions: AdapterVersionsRepository,
-    private readonly lineage: LineageService,
-    private readonly channels: ChannelsService,
+    private readonly applies: ApplyService,
+    private readonly rollbacks: RollbackService,
     private readonly graphs: LineageGraphService,
     private readonly reverts: RevertService,
   ) {}
@@ -29,9 +27,7 @@ export class LineageResolver {
   })
   @CheckPolicy(Action.read, Subject.AdapterVersion)
   async channelStack(@Args('channel') channel: string): Promise<AdapterVersionModel[]> {
-    const { headAdapterId } = await this.channels.getByName(channel);
-    const chain = await this.versions.chainOf(headAdapterId);
-    return chain.map((v) => AdapterVersionModel.from(v));
+    return (await this.graphs.stackOf(channel)).map((v) => AdapterVersionModel.from(v));
   }
 
   @Query(() => LineageGraphModel, {
@@ -57,7 +53,7 @@ export class LineageResolver {
     @Auth() auth: AuthContext,
     @Args('id', { type: () => ID }, ParseUUIDPipe) id: string,
   ): Promise<SelfEditModel> {
-    return SelfEditModel.from((await this.lineage.apply(auth, id)).edit);
+    return SelfEditModel.from((await this.applies.apply(auth, id)).edit);
   }
 
   @Mutation(() => ChannelModel, {
@@ -70,7 +66,9 @@ export class LineageResolver {
     @Args('toAdapterVersionId', { type: () => ID, nullable: true }) toAdapterVersionId: string | null,
     @Args('reason') reason: string,
   ): Promise<ChannelModel> {
-    return ChannelModel.from(await this.lineage.rollback(auth, channel, toAdapterVersionId ?? null, reason));
+    return ChannelModel.from(
+      await this.rollbacks.rollback(auth, channel, toAdapterVersionId ?? null, reason),
+    );
   }
 
   @Mutation(() => AdapterVersionModel, {

@@ -10,6 +10,6 @@ import { SelfEditsService } from 'src/self-edits/self-edits.service';
   imports: [ChannelsModule, KnowledgeModule],
   providers: [PipelineLauncher, SelfEditsRepository, SelfEditsService, SelfEditsResolver],
   // The worker's pipeline recovery restarts stuck edits through the launcher.
-  exports: [PipelineLauncher, SelfEditsService],
+  exports: [PipelineLauncher, SelfEditsRepository, SelfEditsService],
 })
 export class SelfEditsModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 
@@ -15,6 +15,10 @@ export class SelfEditsRepository {
 
   findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<SelfEditEntity | null> {
     return manager.getRepository(SelfEditEntity).findOneBy({ id });
+  }
+
+  findByIds(ids: string[]): Promise<SelfEditEntity[]> {
+    return this.dataSource.getRepository(SelfEditEntity).findBy({ id: In(ids) });
   }
 
   page(filter: SelfEditFilter, limit: number, offset: number): Promise<SelfEditEntity[]> {

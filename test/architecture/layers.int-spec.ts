@@ -23,7 +23,7 @@ describe('layers', () => {
   it('fails an import up a layer and a circle of imports, and passes an import down', () => {
     writeFileSync(
       upward,
-      "import { LineageService } from 'src/lineage/lineage.service';\nexport const probe = LineageService;\n",
+      "import { ApplyService } from 'src/lineage/apply.service';\nexport const probe = ApplyService;\n",
     );
     writeFileSync(
       downward,

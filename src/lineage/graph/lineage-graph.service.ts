@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
 import { ApprovalEntity } from 'src/approvals/approval.entity';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
@@ -12,6 +10,7 @@ import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
 import { AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
 import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
 import { AttestationEntity } from 'src/attestation/attestation.entity';
+import { EditRecords } from 'src/lineage/edit-records';
 import {
   LineageEdgeModel,
   LineageEdgeType,
@@ -39,10 +38,16 @@ const nodeId = (type: LineageNodeType, subjectId: string): string => `${type}:${
 @Injectable()
 export class LineageGraphService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly versions: AdapterVersionsRepository,
     private readonly channels: ChannelsService,
+    private readonly records: EditRecords,
   ) {}
+
+  /** A channel's applied stack, head first, down to the base model. */
+  async stackOf(channelName: string): Promise<AdapterVersionEntity[]> {
+    const { headAdapterId } = await this.channels.getByName(channelName);
+    return this.versions.chainOf(headAdapterId);
+  }
 
   async build(
     ctx: AuthContext,
@@ -66,17 +71,7 @@ export class LineageGraphService {
 
     const versions = await this.withReverted(await this.versions.chainOf(headId));
     const editIds = versions.flatMap((v) => (v.selfEditId ? [v.selfEditId] : []));
-    const edits = await this.repo(SelfEditEntity).findBy({ id: In(editIds) });
-    const sourceIds = edits.flatMap((e) => (e.knowledgeSourceId ? [e.knowledgeSourceId] : []));
-    const sources = await this.repo(KnowledgeSourceEntity).findBy({ id: In(sourceIds) });
-    const reports = await this.repo(GateReportEntity).find({
-      where: { selfEditId: In(editIds) },
-      order: { createdAt: 'ASC', id: 'ASC' },
-    });
-    const approvals = await this.repo(ApprovalEntity).find({
-      where: { selfEditId: In(editIds) },
-      order: { createdAt: 'ASC', id: 'ASC' },
-    });
+    const { edits, sources, reports, approvals } = await this.records.of(editIds);
 
     for (const v of versions) {
       const id = graph.add(versionNode(v));
@@ -131,10 +126,7 @@ export class LineageGraphService {
       if (node.type !== LineageNodeType.SELF_EDIT && node.type !== LineageNodeType.KNOWLEDGE_SOURCE)
         attested.set(node.subjectId, node.id);
     }
-    const attestations = await this.repo(AttestationEntity).find({
-      where: { subjectId: In([...attested.keys()]) },
-      order: { createdAt: 'ASC', id: 'ASC' },
-    });
+    const attestations = await this.records.attestationsAbout([...attested.keys()]);
     for (const a of attestations) {
       graph.edge(graph.add(attestationNode(a)), attested.get(a.subjectId)!, LineageEdgeType.ATTESTS);
     }
@@ -154,10 +146,6 @@ export class LineageGraphService {
       }
     }
     return [...versions.values()];
-  }
-
-  private repo<T extends object>(entity: new () => T) {
-    return this.dataSource.getRepository(entity);
   }
 }
 

@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { Actor } from 'src/common/actor';
 import { GateOutcome } from 'src/gates/gate';
 import { ForgettingGate } from 'src/gates/forgetting/forgetting.gate';
-import { runGates } from 'src/gates/gate-catalog';
+import { failedGates, runGates } from 'src/gates/gate-catalog';
+import { GateReportEntity } from 'src/gates/gate-report.entity';
+import { GateReportsService } from 'src/gates/gate-reports.service';
 import { CandidateEvaluationInput, ProbeQuestion } from 'src/gates/gate-inputs';
 import { ChannelPolicy, RequiredGate } from 'src/gates/policy/channel-policy';
 import { AdapterStore, readPeftFiles } from 'src/inference/adapter-store';
@@ -21,10 +25,16 @@ export interface RevertGateOutcome {
   outcome: GateOutcome;
 }
 
+/** The required gates' outcomes, in the policy's order, and the names of those that failed. */
+export interface RevertGateRun {
+  outcomes: RevertGateOutcome[];
+  failed: string[];
+}
+
 /**
  * The model side of a revert: the adapter that replaces the versions above the removed one (their exact rank
  * concatenation), and the forgetting gates of the channel policy run on the stack without the edit, against
- * the current head as the reference.
+ * the current head as the reference; their reports are stored against the removed edit.
  */
 @Injectable()
 export class RevertGates {
@@ -33,6 +43,7 @@ export class RevertGates {
     private readonly model: ModelService,
     private readonly edits: SelfEditsService,
     private readonly knowledge: KnowledgeService,
+    private readonly reports: GateReportsService,
   ) {}
 
   get baseModelDigest(): string {
@@ -59,9 +70,9 @@ export class RevertGates {
     removed: SelfEditEntity,
     head: Chain,
     remaining: { below: Chain; carried: Chain; digest: string },
-  ): Promise<RevertGateOutcome[]> {
+  ): Promise<RevertGateRun> {
     const gates = this.required(policy);
-    if (gates.length === 0) return [];
+    if (gates.length === 0) return { outcomes: [], failed: [] };
     const source = removed.knowledgeSourceId ? await this.knowledge.get(removed.knowledgeSourceId) : null;
     const folders = (chain: Chain) => [...chain].reverse().map((v) => this.store.folderOf(v.digest));
     const staying = [...remaining.below, ...remaining.carried].flatMap(editsOf);
@@ -76,7 +87,24 @@ export class RevertGates {
       retentionQuestions: (await Promise.all(staying.map((id) => this.questionsOf(id)))).flat(),
     };
     const outcomes = await runGates(gates, input);
-    return gates.map(({ gate }) => ({ gate, outcome: outcomes[gate.name] }));
+    return {
+      outcomes: gates.map(({ gate }) => ({ gate, outcome: outcomes[gate.name] })),
+      failed: failedGates(outcomes),
+    };
+  }
+
+  /** Stores the reports of a run against the removed edit, in `manager`'s transaction. */
+  async record(
+    manager: EntityManager,
+    actor: Actor,
+    removed: SelfEditEntity,
+    outcomes: RevertGateOutcome[],
+  ): Promise<GateReportEntity[]> {
+    const reports: GateReportEntity[] = [];
+    for (const { gate, outcome } of outcomes) {
+      reports.push(await this.reports.record(manager, actor, removed, gate, outcome));
+    }
+    return reports;
   }
 
   private async questionsOf(selfEditId: string): Promise<ProbeQuestion[]> {

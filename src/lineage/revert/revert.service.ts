@@ -1,23 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AuditAction } from 'src/audit/audit-action';
-import { AuditService } from 'src/audit/audit.service';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
-import { ChannelEntity } from 'src/channels/channel.entity';
-import { ChannelsService } from 'src/channels/channels.service';
 import { CommonError, CommonErrorCode } from 'src/common/errors/domain-error';
-import { TransactionRunner } from 'src/database/transaction-runner';
-import { GateReportsService } from 'src/gates/gate-reports.service';
-import { GateVerdict } from 'src/gates/gate-verdict';
 import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
 import { AdapterStatus } from 'src/adapter-versions/adapter-status';
 import { AdapterRevert, AdapterVersionEntity, editsOf } from 'src/adapter-versions/adapter-version.entity';
 import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
-import { GATEWAY_KEY_OWNER, KeysService } from 'src/attestation/keys/keys.service';
+import { ChannelHeads } from 'src/lineage/channel-heads';
 import { LineageSigner } from 'src/lineage/lineage-signer';
 import { LineageError, LineageErrorCode } from 'src/lineage/lineage.errors';
-import { LineageService } from 'src/lineage/lineage.service';
 import { RevertGates } from 'src/lineage/revert/revert-gates';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
@@ -33,15 +25,10 @@ import { SelfEditsService } from 'src/self-edits/self-edits.service';
 @Injectable()
 export class RevertService {
   constructor(
-    private readonly transactions: TransactionRunner,
+    private readonly heads: ChannelHeads,
     private readonly versions: AdapterVersionsRepository,
-    private readonly audit: AuditService,
-    private readonly lineage: LineageService,
-    private readonly channels: ChannelsService,
     private readonly policies: ChannelPolicyService,
     private readonly edits: SelfEditsService,
-    private readonly reports: GateReportsService,
-    private readonly keys: KeysService,
     private readonly signer: LineageSigner,
     private readonly gates: RevertGates,
   ) {}
@@ -52,10 +39,10 @@ export class RevertService {
     adapterVersionId: string,
     reason: string,
   ): Promise<AdapterVersionEntity> {
-    const channel = await this.channels.getByName(channelName);
+    const channel = await this.heads.getByName(channelName);
     ctx.assertCan(Action.revert, Subject.Channel, channel);
     if (!reason.trim()) throw new LineageError(LineageErrorCode.REASON_REQUIRED, 'A revert needs a reason');
-    const head = await this.transactions.run((manager) =>
+    const head = await this.heads.inTransaction(channel, (manager) =>
       this.versions.chainOf(channel.headAdapterId, manager),
     );
     const index = head.findIndex((v) => v.id === adapterVersionId);
@@ -85,24 +72,18 @@ export class RevertService {
     const policy = this.policies.forChannel(channel.name);
 
     const built = this.gates.buildAdapter(carried);
-    const outcomes = await this.gates.run(policy, removedEdit, head, {
+    const { outcomes, failed } = await this.gates.run(policy, removedEdit, head, {
       below,
       carried,
       digest: built.digest,
     });
     const verdicts = Object.fromEntries(outcomes.map((o) => [o.gate.name, o.outcome.verdict]));
-    const failed = outcomes.filter((o) => o.outcome.verdict === GateVerdict.FAIL).map((o) => o.gate.name);
     if (failed.length) {
-      await this.audit.record(ctx.actor, {
-        action: AuditAction.CHANNEL_REVERT_REFUSED,
-        subjectType: Subject.Channel,
-        subjectId: channel.id,
-        after: {
-          adapterVersionId: removed.id,
-          reason,
-          verdicts,
-          metrics: Object.fromEntries(outcomes.map((o) => [o.gate.name, o.outcome.metrics])),
-        },
+      await this.heads.revertRefused(ctx.actor, channel, {
+        adapterVersionId: removed.id,
+        reason,
+        verdicts,
+        metrics: Object.fromEntries(outcomes.map((o) => [o.gate.name, o.outcome.metrics])),
       });
       throw new LineageError(
         LineageErrorCode.REVERT_GATE_FAILED,
@@ -111,9 +92,8 @@ export class RevertService {
       );
     }
 
-    const { key } = await this.keys.signer(GATEWAY_KEY_OWNER);
-    return this.transactions.run(async (manager) => {
-      const current = (await manager.getRepository(ChannelEntity).findOneBy({ id: channel.id }))!;
+    const key = await this.signer.gatewayKey();
+    return this.heads.inTransaction(channel, async (manager, current) => {
       if (current.headAdapterId !== head[0].id) {
         throw new LineageError(
           LineageErrorCode.STALE_CHANNEL,
@@ -126,10 +106,7 @@ export class RevertService {
           `An adapter version with the rebuilt stack's digest ${built.digest} exists already`,
         );
       }
-      const reports = [];
-      for (const { gate, outcome } of outcomes) {
-        reports.push(await this.reports.record(manager, ctx.actor, removedEdit, gate, outcome));
-      }
+      const reports = await this.gates.record(manager, ctx.actor, removedEdit, outcomes);
       const revert: AdapterRevert = {
         removedAdapterVersionId: removed.id,
         removedSelfEditId: removedEdit.id,
@@ -175,7 +152,7 @@ export class RevertService {
         reports,
         requiredGates: this.gates.required(policy).map((g) => g.gate.name),
       });
-      await this.lineage.moveHead(manager, ctx.actor, current, version.id, 'revert', {
+      await this.heads.move(manager, ctx.actor, current, version.id, 'revert', {
         reason,
         removedAdapterVersionId: removed.id,
         removedSelfEditId: removedEdit.id,
