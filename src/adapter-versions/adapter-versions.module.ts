@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
 import { ServingStackService } from 'src/adapter-versions/serving-stack.service';
+import { AttestationModule } from 'src/attestation/attestation.module';
 import { ChannelsModule } from 'src/channels/channels.module';
 import { InferenceModule } from 'src/inference/inference.module';
 
 /** Adapter versions: their records, the walk up their parents, and the stack a channel serves. */
 @Module({
-  imports: [ChannelsModule, InferenceModule],
+  imports: [AttestationModule, ChannelsModule, InferenceModule],
   providers: [AdapterVersionsRepository, ServingStackService],
   exports: [AdapterVersionsRepository, ServingStackService],
 })

@@ -253,7 +253,7 @@ export class ServingService {
     const model = target.adapterVersionId ?? target.channel ?? 'base';
     try {
       seen.stack = await this.stacks.resolve(target);
-      return servable(seen.stack);
+      return await this.stacks.verifySignatures(servable(seen.stack));
     } catch (err) {
       if (err instanceof DomainError && err.kind === ErrorKind.NOT_FOUND) {
         throw new ServingError(

@@ -14,6 +14,7 @@ import { selfEditSequences } from 'src/training/self-edit-sequences';
 import { TrainerClient } from 'src/training/trainer-client';
 import { LORA_TARGET_MODULES } from 'src/training/trainer-protocol';
 import { MODEL_DIR } from 'test/support/model-files';
+import { signAsApplied } from 'test/support/signed-adapter';
 import { TestApp } from 'test/support/test-app';
 
 interface Question {
@@ -107,6 +108,7 @@ describe('a self-edit adapter teaches the served model an unseen passage', () =>
     // The adapter enters the store and lineage as a version of a channel, applied (only those are served).
     const { digest } = await loadLoraAdapter(trained.adapter_dir, spec, 1 << 26);
     cpSync(trained.adapter_dir, t.get(AdapterStore).folderOf(digest), { recursive: true });
+    await signAsApplied(t, t.get(AdapterStore).folderOf(digest));
     const channel = await t.gql<{ createChannel: { id: string } }>(
       t.adminToken,
       'mutation { createChannel(input: { name: "knowledge", baseModel: "default" }) { id } }',

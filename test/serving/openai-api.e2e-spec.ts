@@ -1,5 +1,10 @@
+import { signAsApplied } from 'test/support/signed-adapter';
+import { generateSigningKeyPair, loadPrivateKey } from 'src/attestation/sigstore/keys';
+import { serializeBundle, signModelFolder } from 'src/attestation/sigstore/bundle';
+import { MODEL_SIGNATURE_FILE } from 'src/attestation/sigstore/model-files';
 import { randomUUID } from 'node:crypto';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { DataSource } from 'typeorm';
@@ -45,6 +50,7 @@ describe('OpenAI-compatible API, through the official openai client', () => {
     // A pinned adapter version, served by its id: one that was approved and applied (a candidate never is).
     ({ digest } = await loadLoraAdapter(join(PARITY_DIR, 'a0'), ModelSpec.load(MODEL_DIR), 1 << 24));
     cpSync(join(PARITY_DIR, 'a0'), t.get(AdapterStore).folderOf(digest), { recursive: true });
+    await signAsApplied(t, t.get(AdapterStore).folderOf(digest));
     versionId = randomUUID();
     await t.get(DataSource).getRepository(AdapterVersionEntity).insert({
       id: versionId,
@@ -180,6 +186,7 @@ describe('OpenAI-compatible API, through the official openai client', () => {
     const tampered = await loadLoraAdapter(join(PARITY_DIR, 'a1'), ModelSpec.load(MODEL_DIR), 1 << 24);
     const folder = t.get(AdapterStore).folderOf(tampered.digest);
     cpSync(join(PARITY_DIR, 'a1'), folder, { recursive: true });
+    await signAsApplied(t, folder);
     const weights = join(folder, 'adapter_model.safetensors');
     const bytes = readFileSync(weights);
     bytes[bytes.length - 1] ^= 1;
@@ -213,6 +220,46 @@ describe('OpenAI-compatible API, through the official openai client', () => {
     ]);
     expect(JSON.stringify(events)).not.toContain(folder);
     expect((await rejected('ADAPTER_TAMPERED')) - counted).toBe(1);
+  });
+
+  it("refuses an applied adapter without the gateway's signature, or signed by another key", async () => {
+    // a0's weights under another config: an adapter of its own digest, stored without model.sig.
+    const copy = mkdtempSync(join(tmpdir(), 'sealgate-unsigned-'));
+    cpSync(join(PARITY_DIR, 'a0'), copy, { recursive: true });
+    const config = JSON.parse(readFileSync(join(copy, 'adapter_config.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    writeFileSync(join(copy, 'adapter_config.json'), JSON.stringify({ ...config, revision: 'unsigned' }));
+    const unsigned = await loadLoraAdapter(copy, ModelSpec.load(MODEL_DIR), 1 << 24);
+    const folder = t.get(AdapterStore).folderOf(unsigned.digest);
+    cpSync(copy, folder, { recursive: true });
+    rmSync(copy, { recursive: true, force: true });
+    const id = randomUUID();
+    await t.get(DataSource).getRepository(AdapterVersionEntity).insert({
+      id,
+      channelId,
+      selfEditId: null,
+      parentId: null,
+      digest: unsigned.digest,
+      status: AdapterStatus.APPLIED,
+      createdAt: new Date(),
+      appliedAt: new Date(),
+    });
+    const serve = () =>
+      client.completions.create({ model: id, prompt: 'x', max_tokens: 1 }).catch((e: unknown) => e);
+    expect(await serve()).toMatchObject({ status: 503, code: 'ADAPTER_TAMPERED' });
+    // Signed, but not by the gateway: a key of the reviewer's own is not the gateway's.
+    const other = generateSigningKeyPair();
+    const forged = await signModelFolder(folder, loadPrivateKey(other.privateKeyPem), {
+      modelName: 'forged',
+    });
+    writeFileSync(join(folder, MODEL_SIGNATURE_FILE), serializeBundle(forged));
+    expect(await serve()).toMatchObject({ status: 503, code: 'ADAPTER_TAMPERED' });
+    // The gateway's signature, as applying writes it: served.
+    await signAsApplied(t, folder);
+    const served = await client.completions.create({ model: id, prompt: 'x', max_tokens: 1 });
+    expect(served.choices).toHaveLength(1);
   });
 
   it('answers a chat with the documented template: one user message is the closed-book prompt', async () => {
