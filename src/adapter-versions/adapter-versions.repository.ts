@@ -22,11 +22,17 @@ export interface NewCandidate {
 export class AdapterVersionsRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  findById(id: string, manager: EntityManager = this.dataSource.manager): Promise<AdapterVersionEntity | null> {
+  findById(
+    id: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<AdapterVersionEntity | null> {
     return manager.getRepository(AdapterVersionEntity).findOneBy({ id });
   }
 
-  findByIds(ids: string[], manager: EntityManager = this.dataSource.manager): Promise<AdapterVersionEntity[]> {
+  findByIds(
+    ids: string[],
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<AdapterVersionEntity[]> {
     return manager.getRepository(AdapterVersionEntity).findBy({ id: In(ids) });
   }
 
