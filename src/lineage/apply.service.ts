@@ -94,7 +94,7 @@ export class ApplyService {
       await this.signer.signApplied(manager, ctx.actor, key, {
         channel,
         edit: current,
-        source: await this.records.sourceOf(current),
+        source: evidence.source,
         candidate,
         parent: candidate.parentId ? await this.versions.findById(candidate.parentId, manager) : null,
         reports: evidence.reports.filter((r) => r.pipelineRun === current.pipelineRun),

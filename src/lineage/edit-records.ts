@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { CommonError } from 'src/common/errors/domain-error';
 import { ApprovalEntity } from 'src/approvals/approval.entity';
 import { ApprovalsService } from 'src/approvals/approvals.service';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
@@ -21,6 +20,8 @@ const byCreation = (a: { createdAt: Date; id: string }, b: { createdAt: Date; id
 /** What an edit rests on as stored, by the applying rules (`ApplyEvidence` in approval-rules.ts). */
 export interface StoredApplyEvidence {
   edit: SelfEditEntity;
+  /** The edit's passage; null for an edit without one. */
+  source: KnowledgeSourceEntity | null;
   /** The gates the channel's policy requires now (both stages). */
   requiredGates: string[];
   reports: GateReportEntity[];
@@ -50,20 +51,6 @@ export class EditRecords {
     private readonly attestations: AttestationsService,
   ) {}
 
-  async edit(id: string): Promise<SelfEditEntity> {
-    const edit = await this.edits.findById(id);
-    if (!edit) throw CommonError.notFound('SelfEdit', id);
-    return edit;
-  }
-
-  /** The edit's passage; null for an edit without one. */
-  async sourceOf(edit: Pick<SelfEditEntity, 'knowledgeSourceId'>): Promise<KnowledgeSourceEntity | null> {
-    if (!edit.knowledgeSourceId) return null;
-    const source = await this.knowledge.findById(edit.knowledgeSourceId);
-    if (!source) throw CommonError.notFound('KnowledgeSource', edit.knowledgeSourceId);
-    return source;
-  }
-
   /** The edit as it stands in `manager`'s transaction, with every report and approval of it and the policy's rules. */
   async forApply(
     manager: EntityManager,
@@ -73,23 +60,11 @@ export class EditRecords {
     const edit = (await this.edits.findById(selfEditId, manager))!;
     return {
       edit,
+      source: edit.knowledgeSourceId ? await this.knowledge.findById(edit.knowledgeSourceId, manager) : null,
       requiredGates: [...policy.gates.screening, ...policy.gates.evaluation].map((g) => g.gate.name),
       reports: await this.reports.forEdit(selfEditId, undefined, manager),
       approvals: await this.approvals.forEdit(selfEditId, manager),
       approval: policy.approval,
-    };
-  }
-
-  /** The passage, gate reports and approvals of the edit's latest run. */
-  async ofRun(edit: SelfEditEntity): Promise<{
-    source: KnowledgeSourceEntity | null;
-    reports: GateReportEntity[];
-    approvals: ApprovalEntity[];
-  }> {
-    return {
-      source: await this.sourceOf(edit),
-      reports: await this.reports.forEdit(edit.id, edit.pipelineRun),
-      approvals: (await this.approvals.forEdit(edit.id)).filter((a) => a.pipelineRun === edit.pipelineRun),
     };
   }
 

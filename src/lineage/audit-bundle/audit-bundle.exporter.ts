@@ -15,7 +15,7 @@ import {
 } from 'src/lineage/audit-bundle/audit-bundle';
 import { asRow, BundleLog } from 'src/lineage/audit-bundle/bundle-log';
 import { MODEL_SIGNATURE_FILE } from 'src/attestation/sigstore/model-files';
-import { EditRecords } from 'src/lineage/edit-records';
+import { EditRecords, EditRecordsOf } from 'src/lineage/edit-records';
 
 const asAttestation = (a: AttestationEntity): ExportedAttestation => ({
   id: a.id,
@@ -40,9 +40,10 @@ export class AuditBundleExporter {
     const channel = await this.channels.getByName(channelName);
     // The checkpoint first: every event exported is inside the tree it signs.
     const checkpoint = await this.log.checkpoint();
+    const chain = await this.versions.chainOf(channel.headAdapterId);
+    const records = await this.records.of(chain.flatMap((v) => (v.selfEditId ? [v.selfEditId] : [])));
     const versions: ExportedVersion[] = [];
-    for (const version of await this.versions.chainOf(channel.headAdapterId))
-      versions.push(await this.exportVersion(version));
+    for (const version of chain) versions.push(await this.exportVersion(version, records));
     const subjects = new Set<string>([channel.id]);
     for (const v of versions) {
       for (const row of [v.version, v.edit, v.source, ...v.reports, ...v.approvals])
@@ -62,10 +63,18 @@ export class AuditBundleExporter {
     };
   }
 
-  private async exportVersion(version: AdapterVersionEntity): Promise<ExportedVersion> {
+  /** A trained version: its edit with the passage, gate reports and approvals of the run that applied it. */
+  private async exportVersion(
+    version: AdapterVersionEntity,
+    records: EditRecordsOf,
+  ): Promise<ExportedVersion> {
     if (version.revert) return this.exportRevert(version, version.revert);
-    const edit = await this.records.edit(version.selfEditId!);
-    const { source, reports, approvals } = await this.records.ofRun(edit);
+    const edit = records.edits.find((e) => e.id === version.selfEditId)!;
+    const source = records.sources.find((s) => s.id === edit.knowledgeSourceId) ?? null;
+    const ofRun = (r: { selfEditId: string; pipelineRun: number }) =>
+      r.selfEditId === edit.id && r.pipelineRun === edit.pipelineRun;
+    const reports = records.reports.filter(ofRun);
+    const approvals = records.approvals.filter(ofRun);
     const attestations = await this.records.attestationsAbout([
       version.id,
       ...reports.map((r) => r.id),
