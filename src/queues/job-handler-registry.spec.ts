@@ -45,6 +45,11 @@ class OtherHandlers {
   round() {
     return Promise.resolve('round');
   }
+
+  @JobHandler(JobName.RELAY_REVIEW_WEBHOOKS)
+  relay() {
+    return Promise.resolve('relayed');
+  }
 }
 
 @Injectable()
