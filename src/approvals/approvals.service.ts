@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { Actor } from 'src/common/actor';
 import { TransactionRunner } from 'src/database/transaction-runner';
 import { AuditAction } from 'src/audit/audit-action';
@@ -11,13 +10,10 @@ import { Action, Subject } from 'src/auth/policy';
 import { ApprovalDecision } from 'src/approvals/approval-decision';
 import { ApprovalEntity } from 'src/approvals/approval.entity';
 import { ApprovalError, ApprovalErrorCode } from 'src/approvals/approvals.errors';
-import { ChannelsService } from 'src/channels/channels.service';
-import { GateReportsService } from 'src/gates/gate-reports.service';
-import { ChannelPolicyService } from 'src/gates/policy/channel-policy.service';
+import { ApprovalsRepository, isDuplicateDecision } from 'src/approvals/approvals.repository';
 import { approversOf, requiredApprovals, reviewExpiresAt } from 'src/approvals/approval-rules';
-import { KeysService } from 'src/attestation/keys/keys.service';
-import { AttestationsService } from 'src/attestation/attestations.service';
-import { signApproval } from 'src/approvals/approval-attestation';
+import { ApprovalSigner } from 'src/approvals/approval-attestation';
+import { ReviewEvidenceService } from 'src/approvals/review-evidence.service';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { SelfEditsService } from 'src/self-edits/self-edits.service';
@@ -36,32 +32,24 @@ export interface Decision {
 @Injectable()
 export class ApprovalsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: ApprovalsRepository,
     private readonly transactions: TransactionRunner,
     private readonly audit: AuditService,
     private readonly edits: SelfEditsService,
-    private readonly channels: ChannelsService,
-    private readonly policies: ChannelPolicyService,
-    private readonly reports: GateReportsService,
-    private readonly keys: KeysService,
-    private readonly attestations: AttestationsService,
+    private readonly review: ReviewEvidenceService,
+    private readonly signer: ApprovalSigner,
   ) {}
 
-  forEdit(selfEditId: string, manager: EntityManager = this.dataSource.manager): Promise<ApprovalEntity[]> {
-    return manager
-      .getRepository(ApprovalEntity)
-      .find({ where: { selfEditId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  forEdit(selfEditId: string, manager?: EntityManager): Promise<ApprovalEntity[]> {
+    return this.repository.forEdit(selfEditId, manager);
   }
 
   /** Moves every open review past its channel's expiry to EXPIRED; returns how many. */
   async expireOverdue(actor: Actor, now = new Date()): Promise<number> {
-    const open = await this.dataSource
-      .getRepository(SelfEditEntity)
-      .findBy({ status: SelfEditStatus.AWAITING_APPROVAL });
+    const open = await this.edits.withStatus(SelfEditStatus.AWAITING_APPROVAL);
     let expired = 0;
     for (const edit of open) {
-      const channel = await this.channels.get(edit.channelId);
-      const policy = this.policies.forChannel(channel.name).approval;
+      const { policy } = await this.review.policyOf(edit);
       if (now.getTime() <= reviewExpiresAt(edit, policy).getTime()) continue;
       await this.edits.transition(actor, edit.id, SelfEditStatus.EXPIRED, 'review expired').then(
         () => expired++,
@@ -91,8 +79,7 @@ export class ApprovalsService {
         { status: edit.status },
       );
     }
-    const channel = await this.channels.get(edit.channelId);
-    const policy = this.policies.forChannel(channel.name).approval;
+    const { channel, policy } = await this.review.policyOf(edit);
     const comment = text?.trim() || null;
     if (decision === ApprovalDecision.REJECT && !comment) {
       throw new ApprovalError(ApprovalErrorCode.REASON_REQUIRED, 'A rejection needs a reason');
@@ -111,8 +98,8 @@ export class ApprovalsService {
         `The review of ${selfEditId} expired at ${expiresAt.toISOString()}; propose the edit again`,
       );
     }
-    const reports = await this.reports.forEdit(selfEditId, edit.pipelineRun);
-    const { key } = await this.keys.signer(ctx.actor.id!);
+    const reports = await this.review.reportsOf(edit);
+    const key = await this.signer.keyOf(ctx.actor.id!);
     try {
       return await this.transactions.run(async (manager) => {
         const approval = Object.assign(new ApprovalEntity(), {
@@ -124,8 +111,8 @@ export class ApprovalsService {
           comment,
           createdAt: new Date(),
         });
-        await manager.getRepository(ApprovalEntity).insert(approval);
-        await signApproval(this.attestations, manager, ctx.actor, key, { approval, edit, reports });
+        await this.repository.insert(manager, approval);
+        await this.signer.sign(manager, ctx.actor, key, { approval, edit, reports });
         await this.audit.append(manager, ctx.actor, {
           action:
             decision === ApprovalDecision.APPROVE
@@ -151,7 +138,7 @@ export class ApprovalsService {
         );
       });
     } catch (err) {
-      if (err instanceof QueryFailedError && /unique|UNIQUE/.test(err.message)) {
+      if (isDuplicateDecision(err)) {
         throw new ApprovalError(
           ApprovalErrorCode.ALREADY_DECIDED,
           `You have already decided on run ${edit.pipelineRun} of ${selfEditId}`,

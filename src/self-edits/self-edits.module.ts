@@ -9,7 +9,7 @@ import { SelfEditsService } from 'src/self-edits/self-edits.service';
 @Module({
   imports: [ChannelsModule, KnowledgeModule],
   providers: [PipelineLauncher, SelfEditsRepository, SelfEditsService, SelfEditsResolver],
-  // The worker's pipeline recovery restarts stuck edits through the launcher.
+  // The worker's pipeline recovery finds stuck edits and restarts them through the launcher.
   exports: [PipelineLauncher, SelfEditsRepository, SelfEditsService],
 })
 export class SelfEditsModule {}

@@ -21,6 +21,11 @@ export class SelfEditsRepository {
     return this.dataSource.getRepository(SelfEditEntity).findBy({ id: In(ids) });
   }
 
+  /** Every edit in one of `statuses`. */
+  withStatus(statuses: SelfEditStatus[]): Promise<SelfEditEntity[]> {
+    return this.dataSource.getRepository(SelfEditEntity).findBy({ status: In(statuses) });
+  }
+
   page(filter: SelfEditFilter, limit: number, offset: number): Promise<SelfEditEntity[]> {
     const where = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined));
     return this.dataSource

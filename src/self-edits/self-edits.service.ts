@@ -53,6 +53,11 @@ export class SelfEditsService {
     return edit;
   }
 
+  /** Every edit in one of `statuses`. */
+  withStatus(...statuses: SelfEditStatus[]): Promise<SelfEditEntity[]> {
+    return this.repository.withStatus(statuses);
+  }
+
   page(filter: SelfEditFilter, limit: number, offset: number): Promise<SelfEditEntity[]> {
     return this.repository.page(filter, limit, offset);
   }
