@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from 'src/config/app-config';
 import { buildDataSourceOptions } from 'src/app/database-options';
+import { DatabasePing } from 'src/database/database-ping';
 import { TransactionRunner } from 'src/database/transaction-runner';
 
 @Global()
@@ -16,7 +17,7 @@ import { TransactionRunner } from 'src/database/transaction-runner';
       }),
     }),
   ],
-  providers: [TransactionRunner],
-  exports: [TransactionRunner],
+  providers: [TransactionRunner, DatabasePing],
+  exports: [TransactionRunner, DatabasePing],
 })
 export class DatabaseModule {}

@@ -1,7 +1,6 @@
 import { Controller, Get, Header, Optional, Res } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
-import { DataSource } from 'typeorm';
+import { DatabasePing } from 'src/database/database-ping';
 import { Public } from 'src/auth/auth.decorators';
 import { JobsService } from 'src/queues/jobs.service';
 import { MetricsService } from 'src/observability/metrics.service';
@@ -30,7 +29,7 @@ const withTimeout = (work: Promise<unknown>, ms: number) =>
 @Public()
 export class HealthController {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly database: DatabasePing,
     private readonly jobs: JobsService,
     private readonly metrics: MetricsService,
     private readonly model: ModelService,
@@ -51,7 +50,7 @@ export class HealthController {
   @Get('readyz')
   async readyz(@Res({ passthrough: true }) res: Response) {
     const checks: Record<string, Check> = {
-      database: await timed(() => withTimeout(this.dataSource.query('SELECT 1'), 2000)),
+      database: await timed(() => withTimeout(this.database.ping(), 2000)),
       redis: await timed(() => withTimeout(this.jobs.ping(), 2000)),
       model: this.modelCheck(),
       ...(this.trainer ? { trainer: await this.trainerCheck(this.trainer) } : {}),

@@ -1,9 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In } from 'typeorm';
 import { PipelineLauncher } from 'src/self-edits/pipeline-launcher';
 import { PipelineTransitions } from 'src/pipeline/stages/pipeline-transitions';
-import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
+import { SelfEditsRepository } from 'src/self-edits/self-edits.repository';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 
 const S = SelfEditStatus;
@@ -22,16 +20,13 @@ export class PipelineRecovery implements OnApplicationBootstrap {
   private readonly logger = new Logger(PipelineRecovery.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly edits: SelfEditsRepository,
     private readonly launcher: PipelineLauncher,
     private readonly stages: PipelineTransitions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const pending = await this.dataSource.getRepository(SelfEditEntity).find({
-      where: { status: In([S.PROPOSED, S.SCREENING, S.TRAINING, S.EVALUATING]) },
-      select: { id: true, pipelineRun: true },
-    });
+    const pending = await this.edits.withStatus([S.PROPOSED, S.SCREENING, S.TRAINING, S.EVALUATING]);
     const counts = { resumed: 0, failed: 0 };
     for (const edit of pending) {
       try {
