@@ -1,8 +1,6 @@
 import { basename } from 'node:path';
 import { Injectable } from '@nestjs/common';
-import { verifyAdapterSignature } from 'src/adapter-versions/adapter-signature';
-import { GATEWAY_KEY_OWNER, KeysService } from 'src/attestation/keys/keys.service';
-import { loadPublicKey } from 'src/attestation/sigstore/keys';
+import { ModelSignatures } from 'src/adapter-versions/model-signatures';
 import { ChannelsService } from 'src/channels/channels.service';
 import { CommonError, CommonErrorCode } from 'src/common/errors/domain-error';
 import { AdapterStore } from 'src/inference/adapter-store';
@@ -31,23 +29,14 @@ export class ServingStackService {
     private readonly versions: AdapterVersionsRepository,
     private readonly channels: ChannelsService,
     private readonly store: AdapterStore,
-    private readonly keys: KeysService,
+    private readonly signatures: ModelSignatures,
   ) {}
-
-  /** Digests whose model.sig verified in this process (the engine checks the digest on every load from disk). */
-  private readonly signed = new Set<string>();
 
   /** Product serving: every adapter of the stack carries the gateway's signature from when it was applied. */
   async verifySignatures(stack: ServingStack): Promise<ServingStack> {
-    const unchecked = stack.folders.filter((folder) => !this.signed.has(basename(folder)));
-    if (unchecked.length === 0) return stack;
-    const gatewayKeys = (await this.keys.publicKeys())
-      .filter((k) => k.owner === GATEWAY_KEY_OWNER)
-      .map((k) => loadPublicKey(k.publicKeyPem));
-    for (const folder of unchecked) {
-      await verifyAdapterSignature(folder, gatewayKeys);
-      this.signed.add(basename(folder));
-    }
+    await this.signatures.verify(
+      stack.versions.map((v, i) => ({ id: v.id, digest: basename(stack.folders[i]) })),
+    );
     return stack;
   }
 

@@ -1,4 +1,5 @@
 import { KeyObject } from 'node:crypto';
+import { AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
 import { Injectable } from '@nestjs/common';
 import { AuthContext } from 'src/auth/auth-context';
 import { Action, Subject } from 'src/auth/policy';
@@ -45,7 +46,9 @@ export class ApplyService {
     const policy = this.policies.forChannel(channel.name);
     const key = await this.signer.gatewayKey();
     try {
-      return await this.applyIn(ctx, selfEditId, channel, policy, key);
+      const applied = await this.applyIn(ctx, selfEditId, channel, policy, key);
+      await this.signer.publishModelSignature(applied.version);
+      return { edit: applied.edit, channel: applied.channel };
     } catch (err) {
       if (err instanceof LineageError && err.code === LineageErrorCode.HEAD_MOVED) {
         // Its gates measured another stack: the edit leaves review and can only run again (retrySelfEdit).
@@ -61,7 +64,7 @@ export class ApplyService {
     channel: ChannelEntity,
     policy: ChannelPolicy,
     key: KeyObject,
-  ): Promise<{ edit: SelfEditEntity; channel: ChannelEntity }> {
+  ): Promise<{ edit: SelfEditEntity; channel: ChannelEntity; version: AdapterVersionEntity }> {
     return this.heads.inTransaction(channel, async (manager, head) => {
       const evidence = await this.records.forApply(manager, selfEditId, policy);
       const current = evidence.edit;
@@ -102,7 +105,7 @@ export class ApplyService {
         quorum: requiredApprovals(evidence),
       });
       const applied = await this.edits.transitionIn(manager, ctx.actor, selfEditId, SelfEditStatus.APPLIED);
-      return { edit: applied, channel: moved };
+      return { edit: applied, channel: moved, version: candidate };
     });
   }
 }

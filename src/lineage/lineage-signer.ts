@@ -1,6 +1,4 @@
 import { KeyObject } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Actor } from 'src/common/actor';
@@ -8,12 +6,13 @@ import canonicalize from 'canonicalize';
 import { sha256Hex } from 'src/common/sha256';
 import { GateReportEntity } from 'src/gates/gate-report.entity';
 import { GateVerdict } from 'src/gates/gate-verdict';
+import { ModelSignatures } from 'src/adapter-versions/model-signatures';
 import { AdapterStore } from 'src/inference/adapter-store';
 import { KnowledgeSourceEntity } from 'src/knowledge/knowledge-source.entity';
 import { AdapterVersionEntity } from 'src/adapter-versions/adapter-version.entity';
 import { AttestationKind } from 'src/attestation/attestation.entity';
 import { AttestationsService, ROLLBACK_PREDICATE_TYPE } from 'src/attestation/attestations.service';
-import { serializeBundle, signModelFolder } from 'src/attestation/sigstore/bundle';
+import { signModelFolder } from 'src/attestation/sigstore/bundle';
 import {
   IN_TOTO_STATEMENT_TYPE,
   ResourceDescriptor,
@@ -22,7 +21,6 @@ import {
   testResultOutcomeOf,
   testResultStatement,
 } from 'src/attestation/sigstore/in-toto';
-import { MODEL_SIGNATURE_FILE } from 'src/attestation/sigstore/model-files';
 import { GATEWAY_KEY_OWNER, KeysService } from 'src/attestation/keys/keys.service';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
 
@@ -73,7 +71,17 @@ export class LineageSigner {
     private readonly attestations: AttestationsService,
     private readonly store: AdapterStore,
     private readonly keys: KeysService,
+    private readonly signatures: ModelSignatures,
   ) {}
+
+  /**
+   * After the commit that applied (or reverted to) a version: its model.sig into its folder, from the signature
+   * recorded in that transaction. Nothing is written before the commit, so a crash mid-apply leaves no signed
+   * file on an adapter that was never applied (and serving restores a file lost after the commit).
+   */
+  async publishModelSignature(version: { id: string; digest: string }): Promise<void> {
+    await this.signatures.publish(version);
+  }
 
   /**
    * The gateway's signing key. Read before the transaction that moves a head: the first use creates the key,
@@ -84,8 +92,8 @@ export class LineageSigner {
   }
 
   /**
-   * On apply: model.sig in the adapter folder (model_signing's format, so `model_signing verify key` accepts the
-   * folder), the SLSA provenance of the adapter, and each gate report of the run as a signed test result.
+   * On apply: the adapter folder's model.sig (written to the folder after the commit), the SLSA provenance of the
+   * adapter, and each gate report of the run as a signed test result.
    */
   async signApplied(
     manager: EntityManager,
@@ -183,7 +191,10 @@ export class LineageSigner {
     await this.signReports(manager, actor, key, version, reverted.reports);
   }
 
-  /** model.sig in the adapter folder (model_signing's format, so `model_signing verify key` accepts it). */
+  /**
+   * The adapter folder's model.sig (model_signing's format, so `model_signing verify key` accepts the folder),
+   * recorded in this transaction; `publishModelSignature` writes the file once it has committed.
+   */
   private async signModel(
     manager: EntityManager,
     actor: Actor,
@@ -192,7 +203,6 @@ export class LineageSigner {
   ): Promise<void> {
     const folder = this.store.folderOf(version.digest);
     const modelSignature = await signModelFolder(folder, key, { modelName: `adapter-${version.digest}` });
-    writeFileSync(join(folder, MODEL_SIGNATURE_FILE), serializeBundle(modelSignature));
     await this.attestations.recordBundle(
       manager,
       actor,

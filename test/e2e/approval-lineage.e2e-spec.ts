@@ -1,11 +1,15 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import { DataSource } from 'typeorm';
 import WebSocket from 'ws';
+import { AdapterVersionsRepository } from 'src/adapter-versions/adapter-versions.repository';
 import { ApprovalsService } from 'src/approvals/approvals.service';
+import { AttestationsService } from 'src/attestation/attestations.service';
+import { MODEL_SIGNATURE_FILE } from 'src/attestation/sigstore/model-files';
+import { AdapterStore } from 'src/inference/adapter-store';
 import { Role } from 'src/auth/role';
 import { systemActor } from 'src/common/actor';
 import { SelfEditEntity } from 'src/self-edits/self-edit.entity';
@@ -162,6 +166,24 @@ describe('approval, apply and rollback', () => {
     });
     expect(second.data!.approveSelfEdit.status).toBe('APPROVED');
 
+    // Killed in the middle of apply (signed, not yet committed): nothing is applied and nothing signed on disk.
+    const edits = t.get(SelfEditsService);
+    const candidate = (await t.get(AdapterVersionsRepository).candidateOf(await edits.get(id)))!;
+    const signatureFile = join(t.get(AdapterStore).folderOf(candidate.digest), MODEL_SIGNATURE_FILE);
+    // The adapter store outlives a test run, and the same training gives the same digest: start without the file.
+    rmSync(signatureFile, { force: true });
+    const crash = jest
+      .spyOn(edits, 'transitionIn')
+      .mockRejectedValueOnce(new Error('the process was killed'));
+    const crashed = await t.gql(engineer.token, 'mutation($id: ID!) { applySelfEdit(id: $id) { status } }', {
+      id,
+    });
+    crash.mockRestore();
+    expect(crashed.errors).toBeDefined();
+    expect(existsSync(signatureFile)).toBe(false);
+    expect(await t.get(AttestationsService).about([candidate.id])).toEqual([]);
+    expect((await edits.get(id)).status).toBe(SelfEditStatus.APPROVED);
+
     const applied = await t.gql<{ applySelfEdit: { status: string } }>(
       engineer.token,
       'mutation($id: ID!) { applySelfEdit(id: $id) { status } }',
@@ -169,6 +191,15 @@ describe('approval, apply and rollback', () => {
     );
     expect(applied.errors).toBeUndefined();
     expect(applied.data!.applySelfEdit.status).toBe('APPLIED');
+    // model.sig is written once the apply has committed; lost later, serving restores it from the record.
+    expect(existsSync(signatureFile)).toBe(true);
+    rmSync(signatureFile);
+    const served = await t.gql<{ generate: { servedBy: { headAdapterId: string } } }>(
+      t.adminToken,
+      'query { generate(input: { channel: "prod", prompt: "Quay", maxTokens: 2 }) { servedBy { headAdapterId } } }',
+    );
+    expect(served.data?.generate.servedBy.headAdapterId).toBe(candidate.id);
+    expect(existsSync(signatureFile)).toBe(true);
     const stack = await t.gql<{
       channelStack: { id: string; digest: string; status: string; selfEditId: string }[];
     }>(reviewers[0].token, '{ channelStack(channel: "prod") { id digest status selfEditId } }');

@@ -93,7 +93,7 @@ export class RevertService {
     }
 
     const key = await this.signer.gatewayKey();
-    return this.heads.inTransaction(channel, async (manager, current) => {
+    const reverted = await this.heads.inTransaction(channel, async (manager, current) => {
       if (current.headAdapterId !== head[0].id) {
         throw new LineageError(
           LineageErrorCode.STALE_CHANNEL,
@@ -161,5 +161,7 @@ export class RevertService {
       });
       return version;
     });
+    await this.signer.publishModelSignature(reverted);
+    return reverted;
   }
 }
