@@ -1,5 +1,4 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,13 +6,13 @@ import { Queue } from 'bullmq';
 import { startApp, StartedApp } from 'src/app/bootstrap';
 import { PrincipalsService } from 'src/auth/principals.service';
 import { systemActor } from 'src/common/actor';
-import { AppConfig, loadConfig } from 'src/config/app-config';
+import { AppConfig } from 'src/config/app-config';
 import { sourceBootstrap } from 'src/inference/inference-thread';
 import { QueueName } from 'src/queues/queue-names';
 import { SelfEditStatus } from 'src/self-edits/self-edit-status';
 import { freshPostgresSchema, TEST_REDIS_URL, TestEnv } from 'test/support/databases';
-import { MODEL_DIR } from 'test/support/model-files';
 import { waitForStatus } from 'test/support/self-edit-status';
+import { testConfig } from 'test/support/test-app';
 
 const ROOT = join(__dirname, '..', '..');
 const GRACE_SECONDS = 60;
@@ -36,14 +35,7 @@ describe('SIGTERM during a training job', () => {
 
   beforeAll(async () => {
     env = await freshPostgresSchema();
-    config = loadConfig({
-      ...env.env,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: `test-${randomBytes(4).toString('hex')}`,
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      AUDIT_VERIFY_EVERY_MINUTES: '0',
-      MODEL_DIR,
+    config = testConfig(env, {
       DATA_DIR: join(work, 'data'),
       CHANNEL_POLICY_FILE: 'test/fixtures/policies/text-gates.yaml',
       SHUTDOWN_GRACE_SECONDS: String(GRACE_SECONDS),
