@@ -15,6 +15,7 @@ import { RehearsalCorpus } from 'src/training/rehearsal-corpus';
 import { knownWordsOf } from 'src/training/known-words';
 import { selfEditSequences, SelfEditText } from 'src/training/self-edit-sequences';
 import { TrainerClient } from 'src/training/trainer-client';
+import { TrainerError, TrainerErrorCode } from 'src/training/training.errors';
 import { TrainerInfo } from 'src/training/trainer-protocol';
 
 const MB = 1024 * 1024;
@@ -69,7 +70,11 @@ export class CandidateTrainer implements OnModuleDestroy {
     this.rehearsal = new RehearsalCorpus(config.MODEL_DIR);
   }
 
+  /** Set when the worker stops: no trainer starts after that, since it would outlive the process's stop. */
+  private stopping = false;
+
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     await this.trainer.close();
   }
 
@@ -78,6 +83,7 @@ export class CandidateTrainer implements OnModuleDestroy {
    * trains on). A trainer that died is started again, so a fixed installation turns ready without a restart.
    */
   async health(): Promise<{ ok: true; trainer: TrainerInfo } | { ok: false; error: string }> {
+    if (this.stopping) return { ok: false, error: 'the worker is stopping' };
     try {
       return { ok: true, trainer: await this.trainer.start() };
     } catch (err) {
@@ -97,6 +103,12 @@ export class CandidateTrainer implements OnModuleDestroy {
   }
 
   async train(request: CandidateRequest, onProgress?: (share: number) => void): Promise<TrainedCandidate> {
+    if (this.stopping) {
+      throw new TrainerError(
+        TrainerErrorCode.TRAINER_EXITED,
+        'the worker is stopping: the job goes back to the queue',
+      );
+    }
     this.tokenizer ??= Promise.resolve(TextTokenizer.fromFile(this.spec.tokenizerPath));
     const tokenizer = await this.tokenizer;
     const eos = this.spec.eosIds[0];
