@@ -12,7 +12,7 @@ import { CandidateTrainer } from 'src/training/candidate-trainer.service';
 const CHILD_FAILED = /^child \S+ failed$/;
 
 /** How long a training job waits before it asks again whether this worker's trainer starts. */
-export const TRAINER_WAIT_MS = 30_000;
+const TRAINER_WAIT_MS = 30_000;
 
 /**
  * Consumes the pipeline queue one job at a time (training and the model gates use every core they are given).
